@@ -1,0 +1,3 @@
+from docrelay.cli import main
+
+main()

@@ -1,0 +1,42 @@
+"""metadata, files, search."""
+
+from starlette.responses import JSONResponse, Response
+
+from docrelay.api.context import Call
+from docrelay.api.metadata import metadata
+from docrelay.catalog import search as search_index
+from docrelay.catalog.items import PENDING
+from docrelay.errors import BadRequest
+
+
+async def get_metadata(call: Call) -> Response:
+    item, _path = await call.run(call.services.catalog.fresh, call.params.required("id"))
+    return JSONResponse(metadata(call.services, item, call.read_only))
+
+
+async def list_files(call: Call) -> Response:
+    limit, offset = call.params.window()
+    children = await call.run(call.services.catalog.children, call.params.folder_id())
+    window = children[offset:] if limit is None else children[offset : offset + limit]
+    return JSONResponse([metadata(call.services, item, call.read_only) for item in window])
+
+
+async def search(call: Call) -> Response:
+    limit, offset = call.params.window()
+    query = call.params.get("query")
+    parent_id = call.params.get("parentId")
+    catalog = call.services.catalog
+    within = None
+    if parent_id:
+        within, _path = await call.run(catalog.fresh, parent_id)
+        if not within.is_folder or within.state == PENDING:
+            raise BadRequest("The parent id is a file, not a folder.")
+
+    def find() -> list[object]:
+        with catalog.db.read() as connection:
+            found = search_index.search(
+                connection, query, within=within, limit=limit, offset=offset
+            )
+        return [metadata(call.services, item, call.read_only) for item in found]
+
+    return JSONResponse(await call.run(find))

@@ -1,0 +1,121 @@
+"""download and thumbnail: a file's bytes, streamed, and its preview."""
+
+import email.utils
+import unicodedata
+from collections.abc import AsyncIterator
+from typing import BinaryIO
+from urllib.parse import quote
+
+import anyio.to_thread
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+
+from docrelay.api.context import Call
+from docrelay.api.ranges import byte_range, not_modified, quoted_etag
+from docrelay.catalog.items import PENDING, Item
+from docrelay.errors import BadRequest, NotFound
+from docrelay.mediatypes import media_type
+from docrelay.services import Services
+from docrelay.store.base import Path
+from docrelay.thumbnails import Thumbnail, box_width
+
+CHUNK = 256 * 1024
+_ATTR_CHAR = "!#$&+-.^_`|~"  # RFC 5987 attr-char besides letters and digits
+
+
+def content_disposition(name: str) -> str:
+    """``attachment`` with an ASCII fallback and the exact name as ``filename*``."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    fallback = "".join(
+        char if char.isprintable() and char not in '"\\%' else "_" for char in ascii_name
+    ).strip() or "download"
+    encoded = quote(name, safe=_ATTR_CHAR)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+
+
+async def _stream(handle: BinaryIO, first: int, length: int) -> AsyncIterator[bytes]:
+    try:
+        if first:
+            await anyio.to_thread.run_sync(handle.seek, first)
+        remaining = length
+        while remaining > 0:
+            chunk = await anyio.to_thread.run_sync(handle.read, min(CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        await anyio.to_thread.run_sync(handle.close)
+
+
+async def file_response(services: Services, request: Request, item: Item, path: Path) -> Response:
+    """The file's bytes as SPEC.md's ``/download`` sends them (also behind downloadLink)."""
+    if item.is_folder:
+        raise BadRequest("The id is a folder; only files can be downloaded.")
+    if item.state == PENDING or item.etag is None:
+        raise NotFound("The file has no content yet.")
+    mtime_seconds = item.mtime_ms // 1000
+    last_modified = email.utils.formatdate(mtime_seconds, usegmt=True)
+    headers = {
+        "ETag": quoted_etag(item.etag),
+        "Last-Modified": last_modified,
+        "Accept-Ranges": "bytes",
+        "Content-Disposition": content_disposition(item.title),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, no-cache",
+    }
+    request_headers = {key.lower(): value for key, value in request.headers.items()}
+    if not_modified(request_headers, item.etag, mtime_seconds):
+        return Response(status_code=304, headers=headers)
+    size = item.size
+    chosen = byte_range(request_headers, size, item.etag, last_modified)
+    first, last = chosen if chosen is not None else (0, size - 1)
+    length = max(last - first + 1, 0)
+    headers["Content-Length"] = str(length)
+    status = 200
+    if chosen is not None:
+        status = 206
+        headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+    headers["Content-Type"] = media_type(item.title)  # as it is: no charset is guessed
+    if request.method == "HEAD":
+        return Response(status_code=status, headers=headers)
+    handle = await anyio.to_thread.run_sync(services.store.open_read, path)
+    return StreamingResponse(_stream(handle, first, length), status_code=status, headers=headers)
+
+
+async def download(call: Call) -> Response:
+    item, path = await call.run(call.services.catalog.fresh, call.params.required("id"))
+    return await file_response(call.services, call.request, item, path)
+
+
+async def thumbnail_response(services: Services, item: Item, path: Path, size: str | None) -> Response:
+    try:
+        width = box_width(size)
+    except ValueError:
+        raise BadRequest("The parameter 'size' must be a whole number.") from None
+    store = services.store
+    has_bytes = item.kind == "file" and item.state != PENDING
+
+    def render() -> Thumbnail:
+        return services.thumbnails.thumbnail(
+            key=f"{item.id}-{item.etag}",
+            name=item.title,
+            mime_type=media_type(item.title) if item.kind == "file" else None,
+            kind=item.kind,
+            width=width,
+            open_source=(lambda: store.open_read(path)) if has_bytes else None,
+        )
+
+    result = await anyio.to_thread.run_sync(render)
+    return Response(
+        result.data,
+        media_type=result.content_type,
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=300"},
+    )
+
+
+async def thumbnail(call: Call) -> Response:
+    item, path = await call.run(call.services.catalog.fresh, call.params.required("id"))
+    return await thumbnail_response(call.services, item, path, call.params.get("size"))
+

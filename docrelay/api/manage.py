@@ -1,0 +1,80 @@
+"""uploadInit, upload, createFolder, rename, delete."""
+
+import logging
+
+from starlette.requests import ClientDisconnect
+from starlette.responses import JSONResponse, Response
+
+from docrelay.api.context import Call
+from docrelay.api.metadata import metadata
+from docrelay.api.uploads import blocks, declared_length
+from docrelay.errors import BadRequest
+
+log = logging.getLogger("docrelay.api")
+
+SUCCESS = {"status": "success"}
+
+
+async def upload_init(call: Call) -> Response:
+    call.require_write()
+    params = call.params
+    filename = params.required("filename")
+    item = await call.run(
+        call.services.catalog.reserve,
+        params.folder_id(),
+        filename,
+        call.services.settings.on_conflict,
+        params.get("documentId"),
+        params.get("documentVersionId"),
+    )
+    return JSONResponse(metadata(call.services, item, call.read_only))
+
+
+async def upload(call: Call) -> Response:
+    call.require_write()
+    catalog = call.services.catalog
+    limit = call.services.settings.max_upload_bytes
+    item_id = call.params.required("id")
+    declared_length(call.request.headers.get("content-length"), limit, BadRequest)
+    item, writer, temporary = await call.run(catalog.begin_upload, item_id)
+    try:
+        content_type = call.request.headers.get("content-type", "")
+        async for block in blocks(call.request.stream(), content_type, limit):
+            await call.run(writer.write, block)
+    except ClientDisconnect:
+        log.info("The client left during the upload of %s; its content is unchanged", item.id)
+        await call.run(catalog.abort_upload, writer, temporary)
+        return Response(status_code=400)
+    except BaseException:
+        await call.run(catalog.abort_upload, writer, temporary)
+        raise
+    await call.run(catalog.finish_upload, item, writer, temporary, call.services.settings.on_conflict)
+    return JSONResponse({"result": "success"})
+
+
+async def create_folder(call: Call) -> Response:
+    call.require_write()
+    item = await call.run(
+        call.services.catalog.create_folder,
+        call.params.folder_id(),
+        call.params.required("name"),
+        call.services.settings.on_conflict,
+    )
+    return JSONResponse(metadata(call.services, item, call.read_only))
+
+
+async def rename(call: Call) -> Response:
+    call.require_write()
+    await call.run(
+        call.services.catalog.rename, call.params.required("id"), call.params.required("name")
+    )
+    return JSONResponse(SUCCESS)
+
+
+async def delete(call: Call) -> Response:
+    call.require_write()
+    item_id = call.params.get("id") or call.params.get("documentId") or call.params.get("folderId")
+    if not item_id:
+        raise BadRequest("The parameter 'id' is required.")
+    await call.run(call.services.catalog.delete, item_id, call.user)
+    return JSONResponse(SUCCESS)

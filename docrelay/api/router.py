@@ -1,0 +1,94 @@
+"""``/api/{endpoint}``: Workfront's quirks of routing and authentication, in one place.
+
+One route takes every call under ``/api``, so that an unknown endpoint (404), a wrong
+method (405) and a doubled slash all get SPEC.md's shapes; then the acting user is
+authenticated, the parameters merged, and the endpoint's handler run.
+"""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from docrelay.api import browse, content, manage, service
+from docrelay.api.context import Call
+from docrelay.api.errors import error_response
+from docrelay.api.params import Params
+from docrelay.errors import Forbidden, MethodNotAllowed, NotFound
+from docrelay.services import Services
+
+Handler = Callable[[Call], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    handler: Handler
+    methods: frozenset[str]
+    authenticated: bool = True
+    body_parameters: bool = True  # False: the body is content, never parameters
+
+
+def _endpoint(handler: Handler, *methods: str, **options: bool) -> Endpoint:
+    allowed = set(methods)
+    if "GET" in allowed:
+        allowed.add("HEAD")
+    return Endpoint(handler, frozenset(allowed), **options)
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "metadata": _endpoint(browse.get_metadata, "GET"),
+    "files": _endpoint(browse.list_files, "GET"),
+    "search": _endpoint(browse.search, "GET"),
+    "download": _endpoint(content.download, "GET"),
+    "thumbnail": _endpoint(content.thumbnail, "GET"),
+    "uploadInit": _endpoint(manage.upload_init, "POST"),
+    "upload": _endpoint(manage.upload, "PUT", body_parameters=False),
+    "createFolder": _endpoint(manage.create_folder, "POST"),
+    "rename": _endpoint(manage.rename, "PUT"),
+    "delete": _endpoint(manage.delete, "PUT"),
+    "serviceInfo": _endpoint(service.service_info, "GET", authenticated=False),
+    "customAction": _endpoint(service.custom_action, "GET", "POST"),
+    "customName": _endpoint(service.custom_action, "GET", "POST"),
+}
+
+
+def _header(request: Request, name: str) -> str | None:
+    value = request.headers.get(name)
+    return value.strip() if value is not None else None
+
+
+class ApiRouter:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def handle(self, request: Request) -> Response:
+        name = request.path_params.get("endpoint", "").strip("/")
+        try:
+            endpoint = ENDPOINTS.get(name)
+            if endpoint is None:
+                raise NotFound(f"There is no endpoint {name!r}.")
+            if request.method not in endpoint.methods:
+                allowed = ", ".join(sorted(endpoint.methods))
+                raise MethodNotAllowed(f"{name} takes {allowed}, not {request.method}.")
+            call = Call(self.services, request, Params({}), name)
+            if endpoint.authenticated:
+                await self._authenticate(call)
+            call.params = await Params.read(request, endpoint.body_parameters)
+            return await endpoint.handler(call)
+        except Exception as error:  # every failure answers in the endpoint's shape
+            return error_response(name, error)
+
+    async def _authenticate(self, call: Call) -> None:
+        request = call.request
+        key_id = await call.run(self.services.keys.verify, _header(request, "apikey"))
+        if key_id is None:
+            raise Forbidden("A valid apiKey header is required.")
+        user = _header(request, "username")
+        if not user:
+            raise Forbidden("The username header is required with an API key.")
+        call.user = user
+        call.read_only = self.services.access.access_for(user) == "read-only"
+        request.scope.setdefault("state", {})["docrelay_user"] = user
+
+

@@ -1,0 +1,89 @@
+"""create_app(settings): settings → store → catalog → auth → routes, composed once."""
+
+import base64
+import contextlib
+import logging
+import secrets
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from docrelay.actions import Actions
+from docrelay.api.router import ApiRouter
+from docrelay.auth.access import AccessPolicy
+from docrelay.auth.apikeys import KeyRing
+from docrelay.catalog.catalog import Catalog
+from docrelay.catalog.db import Database
+from docrelay.config import Settings
+from docrelay.crawler import Crawler
+from docrelay.links import Links
+from docrelay.logs import AccessLog
+from docrelay.services import Services
+from docrelay.store import open_store
+from docrelay.thumbnails import Thumbnailer
+from docrelay.web import pages
+
+log = logging.getLogger("docrelay.app")
+
+
+def build_services(settings: Settings) -> Services:
+    """Open the store and the catalog (migrating it) and compose the parts."""
+    store = open_store(settings.root)
+    store.check()
+    database = Database(settings.catalog_url())
+    catalog = Catalog(database, store)
+    catalog.open()
+    return Services(
+        settings=settings,
+        store=store,
+        catalog=catalog,
+        keys=KeyRing(database, settings.api_key),
+        access=AccessPolicy(settings.access, settings.default_access),
+        links=Links(settings.base_url(), _link_secret(settings, catalog)),
+        thumbnails=Thumbnailer(
+            settings.data_dir / "thumbnails",
+            max_concurrent=settings.thumbnail_concurrency,
+            max_pixels=settings.thumbnail_max_pixels,
+        ),
+        actions=Actions(settings.custom_actions),
+    )
+
+
+def _link_secret(settings: Settings, catalog: Catalog) -> bytes:
+    if settings.link_secret is not None:
+        return settings.link_secret.get_secret_value().encode()
+    generated = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    return catalog.set_server_value("link_secret", generated, keep_existing=True).encode()
+
+
+def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+    services = services or build_services(settings)
+    crawler = Crawler(services.catalog, settings.crawl_interval, settings.trash_retention_days)
+    api = ApiRouter(services)
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        crawler.start(settings.watch)
+        try:
+            yield
+        finally:
+            crawler.stop()
+
+    methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+    routes = [
+        Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route("/api", api.handle, methods=methods),
+        Route("/api/{endpoint:path}", api.handle, methods=methods),
+        *pages.routes(services),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.services = services
+    app.state.crawler = crawler
+    app.add_middleware(AccessLog)
+    return app

@@ -1,0 +1,503 @@
+"""The catalog: ids ↔ store paths, kept in step with the store.
+
+Every id docrelay issues is a row here. Reads check the store (a file gone from the
+store is 404 at once); listings reconcile the folder with the store.
+"""
+
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
+
+from docrelay.catalog import reconcile
+from docrelay.catalog.db import Database
+from docrelay.catalog.items import (
+    GONE,
+    PENDING,
+    PRESENT,
+    ROOT_ID,
+    ROOT_PK,
+    TRASHED,
+    Item,
+    encode_name,
+    entry_columns,
+    name_columns,
+    new_id,
+)
+from docrelay.catalog.schema import items, server_values, temporaries, trash
+from docrelay.errors import BadRequest, Conflict, NotFound, StoreUnavailable
+from docrelay.names import check_name, first_free_name, name_key, numbered_names
+from docrelay.store.base import Entry, Path, Store, Writer
+
+log = logging.getLogger("docrelay.catalog")
+
+RESERVATION_SECONDS = 24 * 3600
+
+
+class Catalog:
+    def __init__(self, database: Database, store: Store) -> None:
+        self.db = database
+        self.store = store
+
+    # -- set-up ------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Migrate, make sure the root exists, and sweep what a crash left behind."""
+        self.db.migrate()
+        now = time.time()
+        with self.db.write() as connection:
+            if connection.execute(select(items.c.pk).where(items.c.pk == ROOT_PK)).first():
+                pass
+            else:
+                connection.execute(
+                    insert(items).values(
+                        pk=ROOT_PK, id=ROOT_ID, parent_pk=None, kind="folder", state=PRESENT,
+                        size=0, mtime_ms=0, ancestry="", created_at=now, changed_at=now,
+                        **name_columns("", "folder"),
+                    )
+                )
+        self.sweep_temporaries()
+
+    def server_value(self, key: str) -> str | None:
+        with self.db.read() as connection:
+            row = connection.execute(
+                select(server_values.c.value).where(server_values.c.key == key)
+            ).first()
+        return None if row is None else str(row.value)
+
+    def set_server_value(self, key: str, value: str, *, keep_existing: bool = False) -> str:
+        """Store ``value`` under ``key``; with ``keep_existing`` an earlier value wins."""
+        with self.db.write() as connection:
+            row = connection.execute(
+                select(server_values.c.value).where(server_values.c.key == key)
+            ).first()
+            if row is not None and keep_existing:
+                return str(row.value)
+            if row is None:
+                connection.execute(insert(server_values).values(key=key, value=value))
+            else:
+                connection.execute(
+                    update(server_values).where(server_values.c.key == key).values(value=value)
+                )
+        return value
+
+    # -- lookups -----------------------------------------------------------------------
+
+    def _row(self, connection: Connection, **where: Any) -> Item | None:
+        clauses = [getattr(items.c, column) == value for column, value in where.items()]
+        row = connection.execute(select(items).where(and_(*clauses))).first()
+        return None if row is None else Item.from_row(row)
+
+    def item(self, item_id: str) -> Item:
+        """The present or reserved item ``item_id`` as catalogued (no store check)."""
+        with self.db.read() as connection:
+            found = self._row(connection, id=item_id)
+            if found is None or found.state not in (PRESENT, PENDING) or self._expired(found):
+                raise NotFound("No item has this id.")
+            self._path(connection, found)  # every ancestor still there
+        return found
+
+    def _expired(self, item: Item) -> bool:
+        return item.state == PENDING and item.created_at < time.time() - RESERVATION_SECONDS
+
+    def path(self, item: Item) -> Path:
+        with self.db.read() as connection:
+            return self._path(connection, item)
+
+    def _path(self, connection: Connection, item: Item) -> Path:
+        if item.is_root:
+            return ()
+        ancestors = [int(pk) for pk in item.ancestry.strip("/").split("/") if pk]
+        rows = connection.execute(
+            select(items.c.pk, items.c.name_raw, items.c.state).where(items.c.pk.in_(ancestors))
+        ).all()
+        by_pk = {row.pk: row for row in rows}
+        names = []
+        for pk in ancestors[1:]:
+            row = by_pk.get(pk)
+            if row is None or row.state != PRESENT:
+                raise NotFound("No item has this id.")
+            names.append(row.name_raw.decode("utf-8", "surrogateescape"))
+        return (*names, item.name)
+
+    def fresh(self, item_id: str) -> tuple[Item, Path]:
+        """The item and its path, checked against the store now; 404 if it left the store."""
+        for _attempt in range(3):
+            item = self.item(item_id)
+            path = self.path(item)
+            if item.state == PENDING:
+                return item, path
+            try:
+                entry = self.store.stat(path)
+            except (FileNotFoundError, NotADirectoryError):
+                entry = None
+            if entry is not None and entry.kind == item.kind:
+                return self._refresh(item, entry), path
+            if self._mark_gone(item):
+                raise NotFound("The item is no longer in the store.")
+            # renamed or moved through docrelay meanwhile: look again
+        raise NotFound("The item is no longer in the store.")
+
+    def _refresh(self, item: Item, entry: Entry) -> Item:
+        columns = entry_columns(entry)
+        if all(getattr(item, key) == value for key, value in columns.items()):
+            return item
+        with self.db.write() as connection:
+            connection.execute(update(items).where(items.c.pk == item.pk).values(**columns))
+            refreshed = self._row(connection, pk=item.pk)
+        assert refreshed is not None
+        return refreshed
+
+    def _mark_gone(self, item: Item) -> bool:
+        """Mark the item gone unless it changed since it was read; whether it was."""
+        with self.db.write() as connection:
+            current = self._row(connection, pk=item.pk)
+            if current is None or (current.name, current.parent_pk, current.state) != (
+                item.name, item.parent_pk, item.state,
+            ):
+                return False
+            reconcile.mark_gone(connection, [item], time.time())
+        return True
+
+    def by_workfront_document(self, document_id: str) -> Item:
+        with self.db.read() as connection:
+            row = connection.execute(
+                select(items)
+                .where(items.c.wf_document_id == document_id, items.c.state == PRESENT)
+                .order_by(items.c.created_at.desc())
+            ).first()
+        if row is None:
+            raise NotFound("No document has this Workfront document id.")
+        return Item.from_row(row)
+
+    def children(self, folder_id: str) -> list[Item]:
+        """The present children of a folder, reconciled with the store, in listing order."""
+        folder, path = self.fresh(folder_id)
+        if not folder.is_folder:
+            raise BadRequest("The id is a file, not a folder.")
+        return sorted(self.reconcile(folder, path), key=Item.sort_key)
+
+    def reconcile(self, folder: Item, path: Path) -> list[Item]:
+        """Bring the folder's catalogued children in step with the store; the present ones.
+
+        A listing taken while a change was made through docrelay is stale (the change
+        bumped the folder's generation) and is taken again rather than applied.
+        """
+        for _attempt in range(5):
+            with self.db.read() as connection:
+                generation = reconcile.generation(connection, folder.pk)
+                rows = reconcile.child_rows(connection, folder.pk)
+            try:
+                entries = self.store.list_folder(path)
+            except (FileNotFoundError, NotADirectoryError):
+                self._mark_gone(folder)
+                raise NotFound("The folder is no longer in the store.") from None
+            if not reconcile.differs(rows, entries):
+                return [row for row in rows if row.state == PRESENT]
+            with self.db.write() as connection:
+                if reconcile.generation(connection, folder.pk) == generation:
+                    return reconcile.apply(connection, self.store, folder, entries)
+        raise StoreUnavailable("The folder changes too fast to be listed; try again.")
+
+    def subtree_count(self) -> int:
+        with self.db.read() as connection:
+            return int(
+                connection.execute(
+                    select(func.count()).select_from(items).where(items.c.state == PRESENT)
+                ).scalar_one()
+            )
+
+    # -- names -------------------------------------------------------------------------
+
+    def _taken(self, connection: Connection, folder: Item, exclude_pk: int | None = None) -> set[str]:
+        rows = connection.execute(
+            select(items.c.pk, items.c.name_key).where(
+                items.c.parent_pk == folder.pk, items.c.state.in_((PRESENT, PENDING))
+            )
+        ).all()
+        return {row.name_key for row in rows if row.pk != exclude_pk}
+
+    def _choose_name(
+        self, connection: Connection, folder: Item, name: str, is_folder: bool, policy: str
+    ) -> str:
+        taken = self._taken(connection, folder)
+        if name_key(name) in taken and policy == "fail":
+            raise Conflict(f"The name {name!r} is taken in this folder.")
+        return first_free_name(name, is_folder, lambda candidate: name_key(candidate) in taken)
+
+    def _writable_folder(self, folder_id: str) -> tuple[Item, Path]:
+        folder, path = self.fresh(folder_id)
+        if not folder.is_folder or folder.state != PRESENT:
+            raise BadRequest("The parent id is a file, not a folder.")
+        self.reconcile(folder, path)  # names taken behind docrelay's back count too
+        return folder, path
+
+    def check_name(self, name: str) -> str:
+        return check_name(name, self.store.refused_chars)
+
+    # -- writes ------------------------------------------------------------------------
+
+    def reserve(
+        self,
+        folder_id: str,
+        filename: str,
+        policy: str,
+        wf_document_id: str | None = None,
+        wf_version_id: str | None = None,
+    ) -> Item:
+        """uploadInit: a pending file holding its name until its first upload."""
+        name = self.check_name(filename)
+        folder, _path = self._writable_folder(folder_id)
+        now = time.time()
+        with self.db.write() as connection:
+            self.db.lock_folder(connection, folder.pk)
+            chosen = self._choose_name(connection, folder, name, False, policy)
+            connection.execute(
+                insert(items).values(
+                    id=new_id(), parent_pk=folder.pk, kind="file", state=PENDING, size=0,
+                    mtime_ms=int(now * 1000), ancestry=folder.child_ancestry,
+                    wf_document_id=wf_document_id or None, wf_version_id=wf_version_id or None,
+                    created_at=now, changed_at=now, **name_columns(chosen, "file"),
+                )
+            )
+            created = self._row(connection, parent_pk=folder.pk, name_raw=encode_name(chosen),
+                                state=PENDING)
+        assert created is not None
+        return created
+
+    def begin_upload(self, item_id: str) -> tuple[Item, Writer, int]:
+        """Start writing the bytes of a file: its writer, recorded for crash recovery."""
+        item = self.item(item_id)
+        if item.is_folder:
+            raise BadRequest("The id is a folder; only files take uploads.")
+        if item.state == PRESENT:
+            item, _path = self.fresh(item_id)
+        with self.db.read() as connection:
+            folder = self._row(connection, pk=item.parent_pk)
+            assert folder is not None
+            folder_path = self._path(connection, folder)
+        writer = self.store.begin_write(folder_path)
+        with self.db.write() as connection:
+            result = connection.execute(
+                insert(temporaries).values(
+                    folder_pk=folder.pk, name=writer.temporary, created_at=time.time()
+                )
+            )
+        temporary_pk = result.inserted_primary_key
+        assert temporary_pk is not None
+        return item, writer, int(temporary_pk[0])
+
+    def finish_upload(self, item: Item, writer: Writer, temporary_pk: int, policy: str) -> Item:
+        """Make the written bytes the item's content, atomically."""
+        try:
+            with self.db.write() as connection:
+                current = self._row(connection, pk=item.pk)
+                if current is None or current.state not in (PRESENT, PENDING):
+                    raise NotFound("The item was deleted during the upload.")
+                folder = self._row(connection, pk=current.parent_pk)
+                assert folder is not None
+                self.db.lock_folder(connection, folder.pk)
+                entry = self._commit(connection, current, folder, writer)
+                connection.execute(
+                    update(items)
+                    .where(items.c.pk == current.pk)
+                    .values(state=PRESENT, changed_at=time.time(), **entry_columns(entry),
+                            **name_columns(entry.name, "file"))
+                )
+                connection.execute(delete(temporaries).where(temporaries.c.pk == temporary_pk))
+                reconcile.touch(connection, folder.pk)
+                done = self._row(connection, pk=current.pk)
+        except BaseException:
+            writer.abort()
+            self.forget_temporary(temporary_pk)
+            raise
+        assert done is not None
+        return done
+
+    def _commit(self, connection: Connection, item: Item, folder: Item, writer: Writer) -> Entry:
+        if item.state == PRESENT:
+            return writer.commit(item.name, replace=True)
+        taken = self._taken(connection, folder, exclude_pk=item.pk)
+        for candidate in _numbered(item.name, taken):
+            try:
+                return writer.commit(candidate, replace=False)
+            except FileExistsError:
+                taken.add(name_key(candidate))  # the store gained this name meanwhile
+        raise AssertionError("unreachable")
+
+    def abort_upload(self, writer: Writer, temporary_pk: int) -> None:
+        writer.abort()
+        self.forget_temporary(temporary_pk)
+
+    def forget_temporary(self, temporary_pk: int) -> None:
+        with self.db.write() as connection:
+            connection.execute(delete(temporaries).where(temporaries.c.pk == temporary_pk))
+
+    def sweep_temporaries(self) -> int:
+        """Remove the upload temporaries a crash left behind (none are in flight at start)."""
+        with self.db.read() as connection:
+            rows = connection.execute(select(temporaries)).all()
+        swept = 0
+        for row in rows:
+            with self.db.read() as connection:
+                folder = self._row(connection, pk=row.folder_pk)
+                try:
+                    folder_path = None if folder is None else self._path(connection, folder)
+                except NotFound:
+                    folder_path = None
+            if folder_path is not None:
+                self.store.discard_temporary(folder_path, row.name)
+                swept += 1
+            self.forget_temporary(row.pk)
+        if swept:
+            log.info("Swept %d upload temporaries left by an earlier stop", swept)
+        return swept
+
+    def create_folder(self, parent_id: str, raw_name: str, policy: str) -> Item:
+        name = self.check_name(raw_name)
+        folder, path = self._writable_folder(parent_id)
+        now = time.time()
+        with self.db.write() as connection:
+            self.db.lock_folder(connection, folder.pk)
+            taken = self._taken(connection, folder)
+            if name_key(name) in taken and policy == "fail":
+                raise Conflict(f"The name {name!r} is taken in this folder.")
+            for candidate in _numbered(name, taken, is_folder=True):
+                try:
+                    entry = self.store.make_folder(path, candidate)
+                    break
+                except FileExistsError:
+                    if policy == "fail":
+                        raise Conflict(f"The name {name!r} is taken in this folder.") from None
+                    taken.add(name_key(candidate))
+            connection.execute(
+                insert(items).values(
+                    id=new_id(), parent_pk=folder.pk, kind="folder", state=PRESENT,
+                    ancestry=folder.child_ancestry, created_at=now, changed_at=now,
+                    **entry_columns(entry), **name_columns(entry.name, "folder"),
+                )
+            )
+            reconcile.touch(connection, folder.pk)
+            created = self._row(
+                connection, parent_pk=folder.pk, name_raw=encode_name(entry.name), state=PRESENT
+            )
+        assert created is not None
+        return created
+
+    def rename(self, item_id: str, raw_name: str) -> Item:
+        item = self.item(item_id)
+        if item.is_root:
+            raise BadRequest("The root cannot be renamed.")
+        name = self.check_name(raw_name)
+        if item.state == PRESENT:
+            item, path = self.fresh(item_id)
+        else:
+            path = self.path(item)
+        with self.db.write() as connection:
+            self.db.lock_folder(connection, item.parent_pk or ROOT_PK)
+            folder = self._row(connection, pk=item.parent_pk)
+            assert folder is not None
+            if name_key(name) in self._taken(connection, folder, exclude_pk=item.pk):
+                raise Conflict(f"The name {name!r} is taken in this folder.")
+            columns: dict[str, Any] = {}
+            if item.state == PRESENT:
+                try:
+                    entry = self.store.move(path, path[:-1], name)
+                except FileExistsError:
+                    raise Conflict(f"The name {name!r} is taken in this folder.") from None
+                columns = entry_columns(entry)
+            connection.execute(
+                update(items)
+                .where(items.c.pk == item.pk)
+                .values(**columns, **name_columns(name, item.kind))
+            )
+            reconcile.touch(connection, folder.pk)
+            renamed = self._row(connection, pk=item.pk)
+        assert renamed is not None
+        return renamed
+
+    def move(self, item_id: str, folder_id: str, policy: str = "rename") -> Item:
+        """Move an item into another folder, keeping its id (and its children's)."""
+        item, path = self.fresh(item_id)
+        if item.is_root or item.state != PRESENT:
+            raise BadRequest("Only a present file or folder can be moved.")
+        folder, folder_path = self._writable_folder(folder_id)
+        if folder.pk == item.pk or folder.ancestry.startswith(item.child_ancestry):
+            raise BadRequest("A folder cannot be moved into itself.")
+        with self.db.write() as connection:
+            self.db.lock_folder(connection, folder.pk)
+            taken = self._taken(connection, folder, exclude_pk=item.pk)
+            if name_key(item.name) in taken and policy == "fail":
+                raise Conflict(f"The name {item.title!r} is taken in the target folder.")
+            for candidate in _numbered(item.name, taken, is_folder=item.is_folder):
+                try:
+                    entry = self.store.move(path, folder_path, candidate)
+                    break
+                except FileExistsError:
+                    taken.add(name_key(candidate))
+            reconcile.relocate(connection, item, folder)
+            connection.execute(
+                update(items)
+                .where(items.c.pk == item.pk)
+                .values(**entry_columns(entry), **name_columns(entry.name, item.kind))
+            )
+            reconcile.touch(connection, folder.pk, item.parent_pk)
+            moved = self._row(connection, pk=item.pk)
+        assert moved is not None
+        return moved
+
+    def delete(self, item_id: str, acting_user: str) -> None:
+        """Move the item (with its contents) to the trash; a reservation is just dropped."""
+        item = self.item(item_id)
+        if item.is_root:
+            raise BadRequest("The root cannot be deleted.")
+        if item.state == PENDING:
+            with self.db.write() as connection:
+                connection.execute(delete(items).where(items.c.pk == item.pk))
+            return
+        item, path = self.fresh(item_id)
+        token = new_id()
+        now = time.time()
+        with self.db.write() as connection:
+            reconcile.touch(connection, item.parent_pk)
+            self.store.trash(path, token)
+            connection.execute(
+                insert(trash).values(
+                    id=token, item_pk=item.pk, parent_pk=item.parent_pk, title=item.title,
+                    kind=item.kind, deleted_at=now, deleted_by=acting_user,
+                )
+            )
+            for pks in _chunks(reconcile.subtree_pks(connection, item)):
+                connection.execute(
+                    update(items)
+                    .where(items.c.pk.in_(pks), items.c.state.in_((PRESENT, PENDING)))
+                    .values(state=TRASHED, trash_id=token, changed_at=now)
+                )
+
+    def expire_gone(self, older_than: float) -> int:
+        """Forget items that left the store long ago (their ids are not coming back)."""
+        with self.db.write() as connection:
+            result = connection.execute(
+                delete(items).where(items.c.state == GONE, items.c.changed_at < older_than)
+            )
+            expired = connection.execute(
+                delete(items).where(
+                    items.c.state == PENDING,
+                    items.c.created_at < time.time() - RESERVATION_SECONDS,
+                )
+            )
+        return int(result.rowcount or 0) + int(expired.rowcount or 0)
+
+
+def _numbered(name: str, taken: set[str], is_folder: bool = False) -> Iterable[str]:
+    for candidate in numbered_names(name, is_folder):
+        if name_key(candidate) not in taken:
+            yield candidate
+
+
+def _chunks(values: list[int], size: int = 500) -> Iterable[list[int]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+

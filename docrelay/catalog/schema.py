@@ -1,0 +1,92 @@
+"""The catalog's tables (SQLAlchemy Core). Migrations in ``migrations/`` create them."""
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# Every item docrelay has issued an id for: the root, files, folders, reservations.
+items = Table(
+    "items",
+    metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("parent_pk", Integer, ForeignKey("items.pk"), nullable=True),
+    # the name in the store, exactly (a local name may not be valid UTF-8)
+    Column("name_raw", LargeBinary, nullable=False),
+    Column("title", Text, nullable=False),  # the name, NFC
+    Column("name_key", Text, nullable=False),  # NFC + case folded: conflicts
+    Column("natural", Text, nullable=False),  # natural order key
+    Column("folded", Text, nullable=False),  # search form of the name
+    Column("stem_folded", Text, nullable=False),  # search form without the extension
+    Column("kind", String(8), nullable=False),  # file | folder
+    # present | pending (reserved by uploadInit) | gone (left the store) | trashed
+    Column("state", String(8), nullable=False),
+    Column("size", BigInteger, nullable=False, default=0),
+    Column("mtime_ms", BigInteger, nullable=False, default=0),
+    Column("etag", Text, nullable=True),
+    Column("identity", Text, nullable=True),  # the store's own identity (device:inode)
+    Column("ancestry", Text, nullable=False),  # "/pk/pk/" of the ancestors, root first
+    Column("wf_document_id", Text, nullable=True),
+    Column("wf_version_id", Text, nullable=True),
+    Column("trash_id", String(64), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("changed_at", Float, nullable=False),  # last change of state
+    # a folder's count of changes made through docrelay: a listing taken before one is stale
+    Column("generation", BigInteger, nullable=False, default=0),
+    Index("ix_items_parent_state", "parent_pk", "state"),
+    Index("ix_items_identity", "identity"),
+    Index("ix_items_wf_document", "wf_document_id"),
+    Index("ix_items_ancestry", "ancestry"),
+    Index("ix_items_trash", "trash_id"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("secret_hash", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+)
+
+trash = Table(
+    "trash",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("item_pk", Integer, ForeignKey("items.pk"), nullable=False),
+    Column("parent_pk", Integer, ForeignKey("items.pk"), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("deleted_at", Float, nullable=False),
+    Column("deleted_by", Text, nullable=False),
+)
+
+# Upload temporaries in flight, so that a crash can be swept up at the next start.
+temporaries = Table(
+    "temporaries",
+    metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("folder_pk", Integer, ForeignKey("items.pk"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+server_values = Table(
+    "server_values",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -1,0 +1,119 @@
+"""Background work: catalogue what changes in the store behind docrelay's back.
+
+Two threads. The watcher follows file-system events of a local root and reconciles the
+folders they name within a second. The crawler walks the whole tree every
+``crawl_interval`` seconds as the safety net (events miss changes made by other hosts
+on a network share) and does the housekeeping: forgetting long-gone items and expired
+reservations, and purging the trash after its retention.
+"""
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path as FsPath
+
+from docrelay.catalog.catalog import Catalog
+from docrelay.catalog.items import ROOT_ID, Item
+from docrelay.catalog.trash import Trash
+from docrelay.errors import DocrelayError
+from docrelay.names import INTERNAL_PREFIX
+from docrelay.store.base import Path
+from docrelay.store.local import LocalStore
+
+log = logging.getLogger("docrelay.crawler")
+
+GONE_KEPT_SECONDS = 30 * 24 * 3600
+
+
+class Crawler:
+    def __init__(self, catalog: Catalog, interval: float, retention_days: float) -> None:
+        self.catalog = catalog
+        self.interval = interval
+        self.retention = retention_days * 24 * 3600
+        self.stop_event = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self.crawls = 0
+
+    def crawl(self) -> int:
+        """Reconcile every folder once; the number of folders visited."""
+        visited = 0
+        root, root_path = self.catalog.fresh(ROOT_ID)
+        pending: list[tuple[Item, Path]] = [(root, root_path)]
+        while pending and not self.stop_event.is_set():
+            folder, path = pending.pop()
+            try:
+                children = self.catalog.reconcile(folder, path)
+            except (DocrelayError, OSError) as error:
+                log.debug("Skipped %r: %s", "/".join(path), error)
+                continue
+            visited += 1
+            pending.extend((child, (*path, child.name)) for child in children if child.is_folder)
+        self.crawls += 1
+        return visited
+
+    def housekeeping(self) -> None:
+        now = time.time()
+        self.catalog.expire_gone(now - GONE_KEPT_SECONDS)
+        purged = Trash(self.catalog).purge(now - self.retention)
+        if purged:
+            log.info("Purged %d items from the trash after %g days", purged, self.retention / 86400)
+
+    def _crawl_loop(self) -> None:
+        while not self.stop_event.is_set():
+            started = time.monotonic()
+            try:
+                folders = self.crawl()
+                self.housekeeping()
+                log.debug("Crawled %d folders in %.2fs", folders, time.monotonic() - started)
+            except Exception:
+                log.exception("The crawl failed; the next one runs in %gs", self.interval)
+            self.stop_event.wait(self.interval)
+
+    def _watch_loop(self, root: FsPath) -> None:
+        import watchfiles
+
+        try:
+            for changes in watchfiles.watch(
+                root, stop_event=self.stop_event, debounce=300, step=100,
+                raise_interrupt=False, ignore_permission_denied=True,
+                watch_filter=_not_internal,
+            ):
+                folders = {FsPath(changed).parent for _change, changed in changes}
+                for folder in folders:
+                    self._reconcile_at(root, folder)
+        except Exception:
+            log.exception("File events stopped; changes are caught by the crawl only")
+
+    def _reconcile_at(self, root: FsPath, folder: FsPath) -> None:
+        try:
+            relative = folder.relative_to(root).parts
+            item, path = self.catalog.fresh(ROOT_ID)
+            for name in relative:
+                children = self.catalog.reconcile(item, path)
+                item = next(child for child in children if child.name == name)
+                path = (*path, name)
+            self.catalog.reconcile(item, path)
+        except (StopIteration, ValueError, DocrelayError, OSError) as error:
+            log.debug("No reconcile of %s after an event: %s", folder, error)
+
+    def start(self, watch: bool) -> None:
+        store = self.catalog.store
+        if watch and isinstance(store, LocalStore):
+            self._spawn("docrelay-watch", lambda: self._watch_loop(store.root))
+        if self.interval > 0:
+            self._spawn("docrelay-crawl", self._crawl_loop)
+
+    def _spawn(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+
+def _not_internal(_change: object, path: str) -> bool:
+    return INTERNAL_PREFIX not in path

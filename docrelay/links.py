@@ -1,0 +1,41 @@
+"""The signed links behind ``viewLink`` and ``downloadLink`` (SPEC.md §3).
+
+Each link carries an HMAC of its purpose and id under the server's link secret: the link
+alone opens its item, no other, and is the same on every call and across restarts.
+"""
+
+import base64
+import hashlib
+import hmac
+from urllib.parse import quote
+
+VIEW = "view"
+DOWNLOAD = "download"
+THUMBNAIL = "thumbnail"
+
+
+class Links:
+    def __init__(self, base_url: str, secret: bytes) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._secret = secret
+
+    def signature(self, purpose: str, item_id: str) -> str:
+        mac = hmac.new(self._secret, f"{purpose}\x00{item_id}".encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(mac.digest()[:18]).decode()
+
+    def verify(self, purpose: str, item_id: str, signature: str | None) -> bool:
+        if not signature:
+            return False
+        return hmac.compare_digest(signature.encode(), self.signature(purpose, item_id).encode())
+
+    def url(self, purpose: str, item_id: str) -> str:
+        return (
+            f"{self.base_url}/{purpose}/{quote(item_id, safe='')}"
+            f"?sig={self.signature(purpose, item_id)}"
+        )
+
+    def view(self, item_id: str) -> str:
+        return self.url(VIEW, item_id)
+
+    def download(self, item_id: str) -> str:
+        return self.url(DOWNLOAD, item_id)

@@ -1,0 +1,200 @@
+"""A folder on this machine's file system: a local disk or a mounted NFS/SMB share."""
+
+import errno
+import logging
+import os
+import secrets
+import shutil
+import stat as stat_module
+from pathlib import Path as FsPath
+from typing import BinaryIO
+
+from docrelay.errors import StoreUnavailable
+from docrelay.names import INTERNAL_PREFIX, name_key
+from docrelay.store.base import Entry, Path, Store, Writer
+
+log = logging.getLogger("docrelay.store.local")
+
+_TRASH = (INTERNAL_PREFIX, "trash")
+_CHUNK_FSYNC = True
+
+
+def _entry(name: str, info: os.stat_result) -> Entry:
+    kind = "folder" if stat_module.S_ISDIR(info.st_mode) else "file"
+    size = 0 if kind == "folder" else info.st_size
+    return Entry(
+        name=name,
+        kind=kind,
+        size=size,
+        mtime_ns=info.st_mtime_ns,
+        etag=f"{info.st_ino:x}-{size:x}-{info.st_mtime_ns:x}",
+        identity=f"{info.st_dev}:{info.st_ino}",
+    )
+
+
+class LocalWriter(Writer):
+    def __init__(self, store: "LocalStore", folder: Path) -> None:
+        self._store = store
+        self._folder = folder
+        self.temporary = f"{INTERNAL_PREFIX}-{secrets.token_hex(4)}"
+        self._path = store.real(folder) / self.temporary
+        self._file: BinaryIO | None = open(self._path, "xb")  # noqa: SIM115 - closed in commit/abort
+
+    def write(self, chunk: bytes) -> None:
+        assert self._file is not None, "write after commit or abort"
+        self._file.write(chunk)
+
+    def commit(self, name: str, *, replace: bool) -> Entry:
+        assert self._file is not None, "commit after commit or abort"
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        self._file = None
+        target = self._store.real(self._folder) / name
+        if replace:
+            os.replace(self._path, target)
+        else:
+            self._link_without_clobbering(target)
+        return _entry(name, os.stat(target))
+
+    def _link_without_clobbering(self, target: FsPath) -> None:
+        try:
+            os.link(self._path, target)
+        except FileExistsError:
+            os.unlink(self._path)
+            raise
+        except OSError as error:
+            if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+                raise
+            # Some shares (SMB, a few FUSE file systems) have no hard links: check, then rename.
+            if os.path.lexists(target):
+                os.unlink(self._path)
+                raise FileExistsError(errno.EEXIST, "taken", str(target)) from None
+            os.replace(self._path, target)
+            return
+        os.unlink(self._path)
+
+    def abort(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        try:
+            os.unlink(self._path)
+        except FileNotFoundError:
+            pass
+
+
+class LocalStore(Store):
+    """Serves ``root``; every path is resolved and checked inside it before use."""
+
+    def __init__(self, root: FsPath) -> None:
+        self.root = root.resolve()
+        self.description = f"local folder {self.root}"
+
+    def check(self) -> None:
+        if not self.root.is_dir():
+            raise StoreUnavailable(f"The folder {self.root} cannot be reached.")
+
+    def real(self, path: Path) -> FsPath:
+        """The file-system path of ``path``, refused unless it resolves inside the root."""
+        candidate = self.root.joinpath(*path)
+        resolved = FsPath(os.path.realpath(candidate))
+        if resolved != self.root and not resolved.is_relative_to(self.root):
+            raise FileNotFoundError(errno.ENOENT, "outside the root", str(candidate))
+        if any(part.startswith(INTERNAL_PREFIX) for part in path):
+            raise FileNotFoundError(errno.ENOENT, "reserved name", str(candidate))
+        return candidate
+
+    def list_folder(self, folder: Path) -> list[Entry]:
+        directory = self.real(folder)
+        entries = []
+        try:
+            scan = os.scandir(directory)
+        except FileNotFoundError:
+            self.check()
+            raise
+        with scan:
+            for item in scan:
+                if item.name.startswith(INTERNAL_PREFIX):
+                    continue
+                entry = self._visible(folder, item)
+                if entry is not None:
+                    entries.append(entry)
+        return entries
+
+    def _visible(self, folder: Path, item: os.DirEntry[str]) -> Entry | None:
+        try:
+            if item.is_symlink():
+                self.real((*folder, item.name))  # refuses a link that leaves the root
+            info = item.stat()
+        except OSError:
+            return None  # a broken link, a link out of the root, or gone meanwhile
+        if not (stat_module.S_ISDIR(info.st_mode) or stat_module.S_ISREG(info.st_mode)):
+            return None  # sockets, devices, FIFOs
+        return _entry(item.name, info)
+
+    def stat(self, path: Path) -> Entry:
+        real = self.real(path)
+        try:
+            info = os.stat(real)
+        except FileNotFoundError:
+            self.check()
+            raise
+        if not (stat_module.S_ISDIR(info.st_mode) or stat_module.S_ISREG(info.st_mode)):
+            raise FileNotFoundError(errno.ENOENT, "not a file or folder", str(real))
+        return _entry(path[-1] if path else "", info)
+
+    def open_read(self, path: Path) -> BinaryIO:
+        real = self.real(path)
+        if os.path.isdir(real):
+            raise IsADirectoryError(errno.EISDIR, "a folder", str(real))
+        return open(real, "rb")  # noqa: SIM115 - the caller closes it
+
+    def begin_write(self, folder: Path) -> Writer:
+        return LocalWriter(self, folder)
+
+    def make_folder(self, folder: Path, name: str) -> Entry:
+        target = self.real(folder) / name
+        os.mkdir(target)
+        return _entry(name, os.stat(target))
+
+    def move(self, source: Path, folder: Path, name: str) -> Entry:
+        old = self.real(source)
+        new = self.real(folder) / name
+        same_item = source[:-1] == folder and name_key(source[-1]) == name_key(name)
+        if os.path.lexists(new) and not same_item:
+            raise FileExistsError(errno.EEXIST, "taken", str(new))
+        os.rename(old, new)
+        return _entry(name, os.stat(new))
+
+    def _trash_dir(self) -> FsPath:
+        trash = self.root.joinpath(*_TRASH)
+        trash.mkdir(parents=True, exist_ok=True)
+        return trash
+
+    def trash(self, path: Path, token: str) -> None:
+        real = self.real(path)
+        holder = self._trash_dir() / token
+        holder.mkdir()
+        os.rename(real, holder / "item")
+
+    def restore(self, token: str, folder: Path, name: str) -> Entry:
+        source = self._trash_dir() / token / "item"
+        target = self.real(folder) / name
+        if os.path.lexists(target):
+            raise FileExistsError(errno.EEXIST, "taken", str(target))
+        os.rename(source, target)
+        os.rmdir(source.parent)
+        return _entry(name, os.stat(target))
+
+    def purge(self, token: str) -> None:
+        holder = self._trash_dir() / token
+        shutil.rmtree(holder, ignore_errors=True)
+
+    def discard_temporary(self, folder: Path, temporary: str) -> None:
+        if not temporary.startswith(INTERNAL_PREFIX):
+            raise ValueError(f"not a temporary: {temporary!r}")
+        try:
+            os.unlink(self.real(folder) / temporary)
+        except FileNotFoundError:
+            pass
