@@ -83,7 +83,11 @@ def archive(context: ActionContext) -> str:
     context.require_write()
     catalog, folder_name = context.catalog, context.settings.archive_folder
     archive_folder = next(
-        (child for child in catalog.children("/") if child.is_folder and child.title == folder_name),
+        (
+            child
+            for child in catalog.children("/")
+            if child.is_folder and child.title == folder_name
+        ),
         None,
     )
     if archive_folder is None:

@@ -15,8 +15,9 @@ from docrelay.errors import DocrelayError
 
 app = typer.Typer(help="docrelay: a document provider for Adobe Workfront.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for Workfront's ApiKey authentication.", no_args_is_help=True)
-trash_app = typer.Typer(help="Deleted items, recoverable until the retention passes.",
-                        no_args_is_help=True)
+trash_app = typer.Typer(
+    help="Deleted items, recoverable until the retention passes.", no_args_is_help=True
+)
 app.add_typer(keys_app, name="keys")
 app.add_typer(trash_app, name="trash")
 
@@ -125,11 +126,17 @@ def trash_list(
     """What is in the trash."""
     from docrelay.catalog.trash import Trash
 
-    catalog, _settings_ = _catalog(config, data_dir, root)
+    catalog, _unused = _catalog(config, data_dir, root)
     table = Table("trash id", "item id", "name", "kind", "deleted", "by")
     for entry in Trash(catalog).entries():
-        table.add_row(entry.id, entry.item_id, entry.title, entry.kind,
-                      _when(entry.deleted_at), entry.deleted_by)
+        table.add_row(
+            entry.id,
+            entry.item_id,
+            entry.title,
+            entry.kind,
+            _when(entry.deleted_at),
+            entry.deleted_by,
+        )
     out.print(table)
 
 
@@ -143,7 +150,7 @@ def trash_restore(
     """Put a deleted item back where it was, with its old id."""
     from docrelay.catalog.trash import Trash
 
-    catalog, _settings_ = _catalog(config, data_dir, root)
+    catalog, _unused = _catalog(config, data_dir, root)
     try:
         item = Trash(catalog).restore(trash_id)
     except DocrelayError as error:
@@ -196,5 +203,3 @@ def _when(moment: float) -> str:
 
 def main() -> None:
     app()
-
-

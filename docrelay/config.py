@@ -88,8 +88,10 @@ class Settings(BaseSettings):
         "Archive", description="The folder, under the root, where `archive` moves documents."
     )
     crawl_interval: float = Field(
-        10, ge=0, description="Seconds between crawls that catalogue changes made behind "
-        "docrelay's back (0: never)."
+        10,
+        ge=0,
+        description="Seconds between crawls that catalogue changes made behind "
+        "docrelay's back (0: never).",
     )
     watch: bool = Field(True, description="Follow file-system events of a local root.")
     thumbnail_concurrency: int = Field(2, ge=1, description="Thumbnails rendered at once.")
@@ -145,7 +147,7 @@ def load_settings(
     cli: dict[str, Any] | None = None, config_file: Path | None = None
 ) -> tuple[Settings, dict[str, str]]:
     """The settings, and for each one where its value came from."""
-    cli = {key: value for key, value in (cli or {}).items() if value is not None}
+    given = {key: value for key, value in (cli or {}).items() if value is not None}
     config_file = config_file or _env_config_file()
     from_file = read_config_file(config_file) if config_file else {}
 
@@ -160,7 +162,7 @@ def load_settings(
             file_secret_settings: PydanticBaseSettingsSource,
         ) -> tuple[PydanticBaseSettingsSource, ...]:
             return (
-                _DictSource(settings_cls, cli),
+                _DictSource(settings_cls, given),
                 env_settings,
                 _DictSource(settings_cls, from_file),
             )
@@ -171,7 +173,7 @@ def load_settings(
     )
     origins = {}
     for name in Settings.model_fields:
-        if name in cli:
+        if name in given:
             origins[name] = "command line"
         elif ENV_PREFIX + name.upper() in os.environ:
             origins[name] = f"environment {ENV_PREFIX}{name.upper()}"

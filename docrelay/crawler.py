@@ -75,8 +75,12 @@ class Crawler:
 
         try:
             for changes in watchfiles.watch(
-                root, stop_event=self.stop_event, debounce=300, step=100,
-                raise_interrupt=False, ignore_permission_denied=True,
+                root,
+                stop_event=self.stop_event,
+                debounce=300,
+                step=100,
+                raise_interrupt=False,
+                ignore_permission_denied=True,
                 watch_filter=_not_internal,
             ):
                 folders = {FsPath(changed).parent for _change, changed in changes}

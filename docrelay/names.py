@@ -14,9 +14,7 @@ INTERNAL_PREFIX = ".~docrelay"
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _RESERVED_DEVICES = frozenset(
-    ["CON", "PRN", "AUX", "NUL"]
-    + [f"COM{n}" for n in range(10)]
-    + [f"LPT{n}" for n in range(10)]
+    ["CON", "PRN", "AUX", "NUL"] + [f"COM{n}" for n in range(10)] + [f"LPT{n}" for n in range(10)]
 )
 _WHITE_SPACE = re.compile(r"\s+")
 _DIGITS = re.compile(r"\d+")

@@ -74,10 +74,16 @@ def run(settings: Settings, origins: dict[str, str]) -> None:
     app = create_app(settings, services)
     log.info(
         "Listening on http://%s:%d; Workfront's Base API URL is %s/api",
-        settings.host, settings.port, settings.base_url(),
+        settings.host,
+        settings.port,
+        settings.base_url(),
     )
     config = uvicorn.Config(
-        app, log_config=None, access_log=False, proxy_headers=False, server_header=False,
+        app,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
         timeout_graceful_shutdown=10,
     )
     uvicorn.Server(config).run(sockets=[sock])

@@ -26,9 +26,12 @@ _ATTR_CHAR = "!#$&+-.^_`|~"  # RFC 5987 attr-char besides letters and digits
 def content_disposition(name: str) -> str:
     """``attachment`` with an ASCII fallback and the exact name as ``filename*``."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    fallback = "".join(
-        char if char.isprintable() and char not in '"\\%' else "_" for char in ascii_name
-    ).strip() or "download"
+    fallback = (
+        "".join(
+            char if char.isprintable() and char not in '"\\%' else "_" for char in ascii_name
+        ).strip()
+        or "download"
+    )
     encoded = quote(name, safe=_ATTR_CHAR)
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
@@ -89,7 +92,9 @@ async def download(call: Call) -> Response:
     return await file_response(call.services, call.request, item, path)
 
 
-async def thumbnail_response(services: Services, item: Item, path: Path, size: str | None) -> Response:
+async def thumbnail_response(
+    services: Services, item: Item, path: Path, size: str | None
+) -> Response:
     try:
         width = box_width(size)
     except ValueError:
@@ -118,4 +123,3 @@ async def thumbnail_response(services: Services, item: Item, path: Path, size: s
 async def thumbnail(call: Call) -> Response:
     item, path = await call.run(call.services.catalog.fresh, call.params.required("id"))
     return await thumbnail_response(call.services, item, path, call.params.get("size"))
-

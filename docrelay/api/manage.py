@@ -48,7 +48,9 @@ async def upload(call: Call) -> Response:
     except BaseException:
         await call.run(catalog.abort_upload, writer, temporary)
         raise
-    await call.run(catalog.finish_upload, item, writer, temporary, call.services.settings.on_conflict)
+    await call.run(
+        catalog.finish_upload, item, writer, temporary, call.services.settings.on_conflict
+    )
     return JSONResponse({"result": "success"})
 
 

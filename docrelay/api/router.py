@@ -90,5 +90,3 @@ class ApiRouter:
         call.user = user
         call.read_only = self.services.access.access_for(user) == "read-only"
         request.scope.setdefault("state", {})["docrelay_user"] = user
-
-

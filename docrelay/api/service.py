@@ -13,8 +13,17 @@ from docrelay.errors import BadRequest, DocrelayError, NotFound
 log = logging.getLogger("docrelay.actions")
 
 ENDPOINTS = [
-    "files", "metadata", "search", "download", "thumbnail", "uploadInit", "upload",
-    "createFolder", "rename", "delete", "customAction",
+    "files",
+    "metadata",
+    "search",
+    "download",
+    "thumbnail",
+    "uploadInit",
+    "upload",
+    "createFolder",
+    "rename",
+    "delete",
+    "customAction",
 ]
 
 

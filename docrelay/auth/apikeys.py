@@ -78,9 +78,7 @@ class KeyRing:
         """The id of the key ``presented`` is (``configured`` for the configured one)."""
         if not presented:
             return None
-        if self._configured and hmac.compare_digest(
-            presented.encode(), self._configured.encode()
-        ):
+        if self._configured and hmac.compare_digest(presented.encode(), self._configured.encode()):
             return CONFIGURED
         if not presented.startswith(PREFIX) or presented.count("_") < 2:
             return None

@@ -53,8 +53,16 @@ class Catalog:
             else:
                 connection.execute(
                     insert(items).values(
-                        pk=ROOT_PK, id=ROOT_ID, parent_pk=None, kind="folder", state=PRESENT,
-                        size=0, mtime_ms=0, ancestry="", created_at=now, changed_at=now,
+                        pk=ROOT_PK,
+                        id=ROOT_ID,
+                        parent_pk=None,
+                        kind="folder",
+                        state=PRESENT,
+                        size=0,
+                        mtime_ms=0,
+                        ancestry="",
+                        created_at=now,
+                        changed_at=now,
                         **name_columns("", "folder"),
                     )
                 )
@@ -155,7 +163,9 @@ class Catalog:
         with self.db.write() as connection:
             current = self._row(connection, pk=item.pk)
             if current is None or (current.name, current.parent_pk, current.state) != (
-                item.name, item.parent_pk, item.state,
+                item.name,
+                item.parent_pk,
+                item.state,
             ):
                 return False
             reconcile.mark_gone(connection, [item], time.time())
@@ -211,7 +221,9 @@ class Catalog:
 
     # -- names -------------------------------------------------------------------------
 
-    def _taken(self, connection: Connection, folder: Item, exclude_pk: int | None = None) -> set[str]:
+    def _taken(
+        self, connection: Connection, folder: Item, exclude_pk: int | None = None
+    ) -> set[str]:
         rows = connection.execute(
             select(items.c.pk, items.c.name_key).where(
                 items.c.parent_pk == folder.pk, items.c.state.in_((PRESENT, PENDING))
@@ -256,14 +268,23 @@ class Catalog:
             chosen = self._choose_name(connection, folder, name, False, policy)
             connection.execute(
                 insert(items).values(
-                    id=new_id(), parent_pk=folder.pk, kind="file", state=PENDING, size=0,
-                    mtime_ms=int(now * 1000), ancestry=folder.child_ancestry,
-                    wf_document_id=wf_document_id or None, wf_version_id=wf_version_id or None,
-                    created_at=now, changed_at=now, **name_columns(chosen, "file"),
+                    id=new_id(),
+                    parent_pk=folder.pk,
+                    kind="file",
+                    state=PENDING,
+                    size=0,
+                    mtime_ms=int(now * 1000),
+                    ancestry=folder.child_ancestry,
+                    wf_document_id=wf_document_id or None,
+                    wf_version_id=wf_version_id or None,
+                    created_at=now,
+                    changed_at=now,
+                    **name_columns(chosen, "file"),
                 )
             )
-            created = self._row(connection, parent_pk=folder.pk, name_raw=encode_name(chosen),
-                                state=PENDING)
+            created = self._row(
+                connection, parent_pk=folder.pk, name_raw=encode_name(chosen), state=PENDING
+            )
         assert created is not None
         return created
 
@@ -303,8 +324,12 @@ class Catalog:
                 connection.execute(
                     update(items)
                     .where(items.c.pk == current.pk)
-                    .values(state=PRESENT, changed_at=time.time(), **entry_columns(entry),
-                            **name_columns(entry.name, "file"))
+                    .values(
+                        state=PRESENT,
+                        changed_at=time.time(),
+                        **entry_columns(entry),
+                        **name_columns(entry.name, "file"),
+                    )
                 )
                 connection.execute(delete(temporaries).where(temporaries.c.pk == temporary_pk))
                 reconcile.touch(connection, folder.pk)
@@ -374,9 +399,15 @@ class Catalog:
                     taken.add(name_key(candidate))
             connection.execute(
                 insert(items).values(
-                    id=new_id(), parent_pk=folder.pk, kind="folder", state=PRESENT,
-                    ancestry=folder.child_ancestry, created_at=now, changed_at=now,
-                    **entry_columns(entry), **name_columns(entry.name, "folder"),
+                    id=new_id(),
+                    parent_pk=folder.pk,
+                    kind="folder",
+                    state=PRESENT,
+                    ancestry=folder.child_ancestry,
+                    created_at=now,
+                    changed_at=now,
+                    **entry_columns(entry),
+                    **name_columns(entry.name, "folder"),
                 )
             )
             reconcile.touch(connection, folder.pk)
@@ -465,8 +496,13 @@ class Catalog:
             self.store.trash(path, token)
             connection.execute(
                 insert(trash).values(
-                    id=token, item_pk=item.pk, parent_pk=item.parent_pk, title=item.title,
-                    kind=item.kind, deleted_at=now, deleted_by=acting_user,
+                    id=token,
+                    item_pk=item.pk,
+                    parent_pk=item.parent_pk,
+                    title=item.title,
+                    kind=item.kind,
+                    deleted_at=now,
+                    deleted_by=acting_user,
                 )
             )
             for pks in _chunks(reconcile.subtree_pks(connection, item)):
@@ -500,4 +536,3 @@ def _numbered(name: str, taken: set[str], is_folder: bool = False) -> Iterable[s
 def _chunks(values: list[int], size: int = 500) -> Iterable[list[int]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
-

@@ -82,11 +82,11 @@ def apply(
         by_name.setdefault(encode_name(row.name), row)
     seen: set[int] = set()
     for entry in entries:
-        row = by_name.get(encode_name(entry.name))
-        if row is not None and row.kind == entry.kind:
-            if row.state != PRESENT or not _same(row, entry):
-                _update(connection, row, entry, now)
-            seen.add(row.pk)
+        known = by_name.get(encode_name(entry.name))
+        if known is not None and known.kind == entry.kind:
+            if known.state != PRESENT or not _same(known, entry):
+                _update(connection, known, entry, now)
+            seen.add(known.pk)
             continue
         moved = _moved_here(connection, store, folder, entry)
         if moved is not None:
@@ -101,7 +101,9 @@ def apply(
     return [row for row in child_rows(connection, folder.pk) if row.state == PRESENT]
 
 
-def _update(connection: Connection, row: Item, entry: Entry, now: float, rename: bool = False) -> None:
+def _update(
+    connection: Connection, row: Item, entry: Entry, now: float, rename: bool = False
+) -> None:
     values: dict[str, Any] = {**entry_columns(entry), "state": PRESENT}
     if row.state != PRESENT:
         values["changed_at"] = now
@@ -113,9 +115,15 @@ def _update(connection: Connection, row: Item, entry: Entry, now: float, rename:
 def _insert(connection: Connection, folder: Item, entry: Entry, now: float) -> None:
     connection.execute(
         insert(items).values(
-            id=new_id(), parent_pk=folder.pk, kind=entry.kind, state=PRESENT,
-            ancestry=folder.child_ancestry, created_at=now, changed_at=now,
-            **entry_columns(entry), **name_columns(entry.name, entry.kind),
+            id=new_id(),
+            parent_pk=folder.pk,
+            kind=entry.kind,
+            state=PRESENT,
+            ancestry=folder.child_ancestry,
+            created_at=now,
+            changed_at=now,
+            **entry_columns(entry),
+            **name_columns(entry.name, entry.kind),
         )
     )
 
@@ -134,7 +142,8 @@ def _moved_here(connection: Connection, store: Store, folder: Item, entry: Entry
     for row in candidates:
         item = Item.from_row(row)
         if entry.kind == "file" and (item.size, item.mtime_ms) != (
-            entry.size, entry.mtime_ns // 1_000_000,
+            entry.size,
+            entry.mtime_ns // 1_000_000,
         ):
             continue  # an inode reused by another file
         if item.pk == folder.pk or folder.ancestry.startswith(item.child_ancestry):

@@ -99,6 +99,3 @@ class Trash:
                 connection.execute(delete(trash).where(trash.c.id == token))
                 connection.execute(delete(items).where(items.c.trash_id == token))
         return len(tokens)
-
-
-

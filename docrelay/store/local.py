@@ -1,5 +1,6 @@
 """A folder on this machine's file system: a local disk or a mounted NFS/SMB share."""
 
+import contextlib
 import errno
 import logging
 import os
@@ -11,7 +12,7 @@ from typing import BinaryIO
 
 from docrelay.errors import StoreUnavailable
 from docrelay.names import INTERNAL_PREFIX, name_key
-from docrelay.store.base import Entry, Path, Store, Writer
+from docrelay.store.base import Entry, Kind, Path, Store, Writer
 
 log = logging.getLogger("docrelay.store.local")
 
@@ -20,7 +21,7 @@ _CHUNK_FSYNC = True
 
 
 def _entry(name: str, info: os.stat_result) -> Entry:
-    kind = "folder" if stat_module.S_ISDIR(info.st_mode) else "file"
+    kind: Kind = "folder" if stat_module.S_ISDIR(info.st_mode) else "file"
     size = 0 if kind == "folder" else info.st_size
     return Entry(
         name=name,
@@ -78,10 +79,8 @@ class LocalWriter(Writer):
         if self._file is not None:
             self._file.close()
             self._file = None
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self._path)
-        except FileNotFoundError:
-            pass
 
 
 class LocalStore(Store):
@@ -148,7 +147,7 @@ class LocalStore(Store):
         real = self.real(path)
         if os.path.isdir(real):
             raise IsADirectoryError(errno.EISDIR, "a folder", str(real))
-        return open(real, "rb")  # noqa: SIM115 - the caller closes it
+        return open(real, "rb")
 
     def begin_write(self, folder: Path) -> Writer:
         return LocalWriter(self, folder)
@@ -194,7 +193,5 @@ class LocalStore(Store):
     def discard_temporary(self, folder: Path, temporary: str) -> None:
         if not temporary.startswith(INTERNAL_PREFIX):
             raise ValueError(f"not a temporary: {temporary!r}")
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(self.real(folder) / temporary)
-        except FileNotFoundError:
-            pass
