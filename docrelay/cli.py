@@ -1,6 +1,7 @@
 """The ``docrelay`` command: serve, keys, trash, index."""
 
 import logging
+import sys
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,7 +23,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(trash_app, name="trash")
 
 log = logging.getLogger("docrelay.cli")
-out = Console()
+out = Console(width=None if sys.stdout.isatty() else 400)  # piped: no wrapped ids
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="A TOML settings file.", exists=True, dir_okay=False)

@@ -187,3 +187,32 @@ def load_settings(
 def _env_config_file() -> Path | None:
     value = os.environ.get(ENV_PREFIX + "CONFIG")
     return Path(value) if value else None
+
+
+def _default_text(name: str) -> str:
+    field = Settings.model_fields[name]
+    if field.default_factory is not None:
+        value: Any = field.default_factory()  # type: ignore[call-arg]
+        if name == "custom_actions":
+            return "the built-in `archive`"
+        return "none" if not value else repr(value)
+    default = field.default
+    if default is None:
+        return "none"
+    if isinstance(default, Path):
+        return f"`{default}`"
+    if isinstance(default, bool):
+        return f"`{str(default).lower()}`"
+    return f"`{default}`"
+
+
+def settings_reference() -> str:
+    """The settings as a Markdown table: the README's reference is checked against it."""
+    lines = [
+        "| setting (TOML) | environment | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for name, field in Settings.model_fields.items():
+        env = f"`{ENV_PREFIX}{name.upper()}`"
+        lines.append(f"| `{name}` | {env} | {_default_text(name)} | {field.description or ''} |")
+    return "\n".join(lines)
