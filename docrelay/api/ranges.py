@@ -56,9 +56,9 @@ def byte_range(headers: dict[str, str], size: int, etag: str, mtime: str) -> tup
             raise RangeNotSatisfiable("The range asks for no bytes of the file.", size)
         return max(size - suffix, 0), size - 1
     first = int(first_text)
-    last = int(last_text) if last_text else size - 1
-    if last < first:
+    if last_text and int(last_text) < first:
         return None  # malformed: the whole file
+    last = int(last_text) if last_text else size - 1
     if first >= size:
         raise RangeNotSatisfiable("The range starts beyond the end of the file.", size)
     return first, min(last, size - 1)
