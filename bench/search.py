@@ -21,7 +21,28 @@ from docrelay.catalog.items import PRESENT, ROOT_PK, name_columns, new_id
 from docrelay.catalog.schema import items
 from docrelay.catalog.search import query_words, search
 
-WORDS = ["budget", "report", "invoice", "contract", "design", "brief", "minutes", "draft", "final", "review", "plan", "logo", "photo", "scan", "notes", "summary", "proposal", "agenda", "roadmap", "estimate"]
+WORDS = [
+    "budget",
+    "report",
+    "invoice",
+    "contract",
+    "design",
+    "brief",
+    "minutes",
+    "draft",
+    "final",
+    "review",
+    "plan",
+    "logo",
+    "photo",
+    "scan",
+    "notes",
+    "summary",
+    "proposal",
+    "agenda",
+    "roadmap",
+    "estimate",
+]
 
 
 def fill(database: Database, count: int, rng: random.Random) -> None:
