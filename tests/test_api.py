@@ -238,3 +238,13 @@ def test_keys_are_kept_only_as_hashes(wf: Workfront) -> None:
     database = Path(url.removeprefix("sqlite:///"))
     for path in database.parent.glob(database.name + "*"):  # the WAL too
         assert key.encode() not in path.read_bytes()
+
+
+def test_a_form_body_may_carry_raw_utf8_and_percent_escapes(wf: Workfront) -> None:
+    body = "name=caf%C3%A9+".encode() + "crème".encode()
+    response = wf.client.post(
+        "/api/createFolder",
+        content=body,
+        headers={**wf.headers, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.json()["title"] == "café crème"

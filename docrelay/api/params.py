@@ -1,6 +1,6 @@
 """Workfront's parameters: the query string, and for POST and PUT a form body (SPEC.md §2)."""
 
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from starlette.requests import Request
 
@@ -11,14 +11,19 @@ MAX_FORM_BYTES = 1024 * 1024
 MAX_OFFSET = 2**31 - 1
 
 
-def _decode(raw: str) -> dict[str, str]:
-    try:
-        pairs = parse_qsl(raw, keep_blank_values=True, errors="strict")
-    except UnicodeDecodeError:
-        raise BadRequest("A parameter is not valid UTF-8.") from None
+def _decode(raw: bytes) -> dict[str, str]:
+    """Decode once, by the form-urlencoded rules: ``+`` a space, ``%XX`` a byte, UTF-8."""
     values: dict[str, str] = {}
-    for key, value in pairs:
-        values.setdefault(key, value)  # the first of repeated parameters
+    for pair in raw.split(b"&"):
+        if not pair:
+            continue
+        key, _equals, value = pair.partition(b"=")
+        try:
+            name = unquote_to_bytes(key.replace(b"+", b" ")).decode()
+            text = unquote_to_bytes(value.replace(b"+", b" ")).decode()
+        except UnicodeDecodeError:
+            raise BadRequest("A parameter is not valid UTF-8.") from None
+        values.setdefault(name, text)  # the first of repeated parameters
     return values
 
 
@@ -28,7 +33,7 @@ class Params:
 
     @classmethod
     async def read(cls, request: Request, with_body: bool) -> "Params":
-        values = _decode(request.scope.get("query_string", b"").decode("latin-1"))
+        values = _decode(request.scope.get("query_string", b""))
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if with_body and request.method in ("POST", "PUT") and content_type == FORM:
             raw = bytearray()
@@ -36,7 +41,7 @@ class Params:
                 raw += chunk
                 if len(raw) > MAX_FORM_BYTES:
                     raise TooLarge("The form body is too large.")
-            for key, value in _decode(raw.decode("latin-1")).items():
+            for key, value in _decode(bytes(raw)).items():
                 values.setdefault(key, value)  # the query string wins
         return cls(values)
 
