@@ -1,16 +1,24 @@
-"""Stores by the form of the root: a local folder now; other backends by URL scheme."""
+"""Stores by the form of the root: a folder path, or a URL naming an fsspec back-end."""
 
 from pathlib import Path
+from typing import Any
 
-from docrelay.errors import BadRequest
 from docrelay.store.base import Entry, Store, Writer
 
 
-def open_store(root: str) -> Store:
-    """The store for a root setting: a folder path (created if missing)."""
+def open_store(root: str, options: dict[str, Any] | None = None) -> Store:
+    """The store for a root setting.
+
+    A folder path (or ``file://`` URL) is a local folder, created if missing; a URL such
+    as ``s3://bucket/prefix``, ``sftp://user@host/path`` or ``webdav+https://host/path``
+    is an fsspec store (``docrelay.store.backends``), with ``options`` (the
+    ``root_options`` setting) for its back-end. Nothing remote is contacted here:
+    ``Store.check`` does that.
+    """
     if "://" in root and not root.startswith("file://"):
-        scheme = root.split("://", 1)[0]
-        raise BadRequest(f"Stores of the kind {scheme!r} are not supported yet; give a folder.")
+        from docrelay.store.backends import open_fsspec_store
+
+        return open_fsspec_store(root, options)
     from docrelay.store.local import LocalStore
 
     folder = Path(root.removeprefix("file://")).expanduser()

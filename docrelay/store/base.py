@@ -51,7 +51,8 @@ class Writer(abc.ABC):
     @abc.abstractmethod
     def commit(self, name: str, *, replace: bool) -> Entry:
         """Make the bytes visible as ``name``; ``FileExistsError`` if it is taken and
-        ``replace`` is false."""
+        ``replace`` is false, after which the writer still holds the bytes: commit again
+        under another name, or abort."""
 
     @abc.abstractmethod
     def abort(self) -> None:

@@ -40,42 +40,46 @@ class LocalWriter(Writer):
         self.temporary = f"{INTERNAL_PREFIX}-{secrets.token_hex(4)}"
         self._path = store.real(folder) / self.temporary
         self._file: BinaryIO | None = open(self._path, "xb")  # noqa: SIM115 - closed in commit/abort
+        self._ended = False
 
     def write(self, chunk: bytes) -> None:
-        assert self._file is not None, "write after commit or abort"
+        assert self._file is not None and not self._ended, "write after commit or abort"
         self._file.write(chunk)
 
     def commit(self, name: str, *, replace: bool) -> Entry:
-        assert self._file is not None, "commit after commit or abort"
-        self._file.flush()
-        os.fsync(self._file.fileno())
-        self._file.close()
-        self._file = None
+        """After ``FileExistsError`` the bytes stay in the temporary: commit again under
+        another name, or abort."""
+        assert not self._ended, "commit after commit or abort"
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            self._file = None
         target = self._store.real(self._folder) / name
         if replace:
             os.replace(self._path, target)
         else:
             self._link_without_clobbering(target)
+        self._ended = True
         return _entry(name, os.stat(target))
 
     def _link_without_clobbering(self, target: FsPath) -> None:
         try:
             os.link(self._path, target)
         except FileExistsError:
-            os.unlink(self._path)
             raise
         except OSError as error:
             if error.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
                 raise
             # Some shares (SMB, a few FUSE file systems) have no hard links: check, then rename.
             if os.path.lexists(target):
-                os.unlink(self._path)
                 raise FileExistsError(errno.EEXIST, "taken", str(target)) from None
             os.replace(self._path, target)
             return
         os.unlink(self._path)
 
     def abort(self) -> None:
+        self._ended = True
         if self._file is not None:
             self._file.close()
             self._file = None
@@ -123,14 +127,26 @@ class LocalStore(Store):
 
     def _visible(self, folder: Path, item: os.DirEntry[str]) -> Entry | None:
         try:
-            if item.is_symlink():
+            link = item.is_symlink()
+            if link:
                 self.real((*folder, item.name))  # refuses a link that leaves the root
             info = item.stat()
         except OSError:
             return None  # a broken link, a link out of the root, or gone meanwhile
         if not (stat_module.S_ISDIR(info.st_mode) or stat_module.S_ISREG(info.st_mode)):
             return None  # sockets, devices, FIFOs
+        if link and stat_module.S_ISDIR(info.st_mode) and self._loops(folder, item.path):
+            return None
         return _entry(item.name, info)
+
+    def _loops(self, folder: Path, link: str) -> bool:
+        """Whether a folder link leads back to a folder on its own path, which would make
+        the tree endless (``a/up -> a``, or ``a/b -> b`` beside ``b/a -> a``)."""
+        target = os.path.realpath(link)
+        return any(
+            os.path.realpath(self.root.joinpath(*folder[:depth])) == target
+            for depth in range(len(folder) + 1)
+        )
 
     def stat(self, path: Path) -> Entry:
         real = self.real(path)

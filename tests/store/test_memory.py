@@ -1,0 +1,5 @@
+from store.suite import StoreSuite
+
+
+class TestMemoryStore(StoreSuite):
+    backend = "memory"

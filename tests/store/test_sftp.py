@@ -1,0 +1,5 @@
+from store.suite import StoreSuite
+
+
+class TestSftpStore(StoreSuite):
+    backend = "sftp"

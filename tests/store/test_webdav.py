@@ -1,0 +1,5 @@
+from store.suite import StoreSuite
+
+
+class TestWebdavStore(StoreSuite):
+    backend = "webdav"
