@@ -6,30 +6,46 @@ Revises:
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.exc import DBAPIError
+
+from docrelay.catalog.db import CatalogSetupError
 
 revision = "0001"
 down_revision = None
+
+# On PostgreSQL the names compare by code point, as SPEC.md orders them (ties "by code
+# point", the natural-order key), whatever the database's own collation; SQLite compares
+# bytes already, and UTF-8 bytes sort as code points.
+_CODE_POINTS = "C"
+
+
+def _text() -> sa.types.TypeEngine[str]:
+    return sa.Text().with_variant(sa.Text(collation=_CODE_POINTS), "postgresql")
+
+
+def _string(length: int) -> sa.types.TypeEngine[str]:
+    return sa.String(length).with_variant(sa.String(length, collation=_CODE_POINTS), "postgresql")
 
 
 def upgrade() -> None:
     op.create_table(
         "items",
         sa.Column("pk", sa.Integer, primary_key=True),
-        sa.Column("id", sa.String(64), nullable=False, unique=True),
+        sa.Column("id", _string(64), nullable=False, unique=True),
         sa.Column("parent_pk", sa.Integer, sa.ForeignKey("items.pk"), nullable=True),
         sa.Column("name_raw", sa.LargeBinary, nullable=False),
-        sa.Column("title", sa.Text, nullable=False),
-        sa.Column("name_key", sa.Text, nullable=False),
-        sa.Column("natural", sa.Text, nullable=False),
-        sa.Column("folded", sa.Text, nullable=False),
-        sa.Column("stem_folded", sa.Text, nullable=False),
+        sa.Column("title", _text(), nullable=False),
+        sa.Column("name_key", _text(), nullable=False),
+        sa.Column("natural", _text(), nullable=False),
+        sa.Column("folded", _text(), nullable=False),
+        sa.Column("stem_folded", _text(), nullable=False),
         sa.Column("kind", sa.String(8), nullable=False),
         sa.Column("state", sa.String(8), nullable=False),
         sa.Column("size", sa.BigInteger, nullable=False),
         sa.Column("mtime_ms", sa.BigInteger, nullable=False),
         sa.Column("etag", sa.Text, nullable=True),
         sa.Column("identity", sa.Text, nullable=True),
-        sa.Column("ancestry", sa.Text, nullable=False),
+        sa.Column("ancestry", _text(), nullable=False),
         sa.Column("wf_document_id", sa.Text, nullable=True),
         sa.Column("wf_version_id", sa.Text, nullable=True),
         sa.Column("trash_id", sa.String(64), nullable=True),
@@ -72,8 +88,13 @@ def upgrade() -> None:
         sa.Column("key", sa.String(64), primary_key=True),
         sa.Column("value", sa.Text, nullable=False),
     )
-    if op.get_bind().dialect.name == "sqlite":
+    dialect = op.get_bind().dialect.name
+    if dialect == "sqlite":
         _sqlite_search_index()
+    elif dialect == "postgresql":
+        # the root is inserted with pk 1 (ROOT_PK); the sequence must not hand it out again
+        op.execute("SELECT setval(pg_get_serial_sequence('items', 'pk'), 1)")
+        _postgres_search_index()
 
 
 def _sqlite_search_index() -> None:
@@ -98,6 +119,29 @@ def _sqlite_search_index() -> None:
         "SELECT 'delete', old.pk, old.folded WHERE old.state = 'present'; "
         "INSERT INTO item_names(rowid, folded) SELECT new.pk, new.folded "
         "WHERE new.state = 'present'; END"
+    )
+
+
+def _postgres_search_index() -> None:
+    # The folded names of present items in a GIN index of their trigrams (pg_trgm), which
+    # answers `folded LIKE '%word%'` for words of three or more characters.
+    connection = op.get_bind()
+    try:
+        connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    except DBAPIError as error:
+        raise CatalogSetupError(
+            "The PostgreSQL catalog needs the pg_trgm extension for search, and it could "
+            f"not be created ({error.orig}). Run CREATE EXTENSION pg_trgm; in this database "
+            "as a user allowed to (a superuser, or on PostgreSQL 13 and newer a user with "
+            "the CREATE right on the database), then start docrelay again."
+        ) from error
+    schema = connection.exec_driver_sql(
+        "SELECT quote_ident(nspname) FROM pg_extension JOIN pg_namespace "
+        "ON pg_namespace.oid = extnamespace WHERE extname = 'pg_trgm'"
+    ).scalar_one()
+    op.execute(
+        "CREATE INDEX ix_items_folded_trigrams ON items "
+        f"USING gin (folded {schema}.gin_trgm_ops) WHERE state = 'present'"
     )
 
 
