@@ -79,19 +79,14 @@ class Actions:
 
 
 def archive(context: ActionContext) -> str:
-    """Move the document into the archive folder (made under the root when missing)."""
+    """Move the document into the archive folder at the top of its root (made if missing)."""
     context.require_write()
     catalog, folder_name = context.catalog, context.settings.archive_folder
-    archive_folder = next(
-        (
-            child
-            for child in catalog.children("/")
-            if child.is_folder and child.title == folder_name
-        ),
-        None,
-    )
+    top = catalog.top_folder(context.item)
+    folders = (child for child in catalog.children(top.id) if child.is_folder)
+    archive_folder = next((child for child in folders if child.title == folder_name), None)
     if archive_folder is None:
-        archive_folder = catalog.create_folder("/", folder_name, "fail")
+        archive_folder = catalog.create_folder(top.id, folder_name, "fail")
     if context.item.ancestry.startswith(archive_folder.child_ancestry):
         return f"{context.item.title!r} is already archived."
     moved = catalog.move(context.item.id, archive_folder.id)

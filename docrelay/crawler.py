@@ -11,15 +11,18 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path as FsPath
 
 from docrelay.catalog.catalog import Catalog
 from docrelay.catalog.items import ROOT_ID, Item
+from docrelay.catalog.lease import Lease
 from docrelay.catalog.trash import Trash
 from docrelay.errors import DocrelayError
 from docrelay.names import INTERNAL_PREFIX
-from docrelay.store.base import Path
+from docrelay.store.base import Path, Store
 from docrelay.store.local import LocalStore
+from docrelay.store.roots import RootsStore
 
 log = logging.getLogger("docrelay.crawler")
 
@@ -32,6 +35,8 @@ class Crawler:
         self.interval = interval
         self.retention = retention_days * 24 * 3600
         self.stop_event = threading.Event()
+        # one instance at a time crawls a shared catalog; a stopped holder's lease expires
+        self.lease = Lease(catalog.db, "crawler", max(3 * interval, 60.0))
         self._threads: list[threading.Thread] = []
         self.crawls = 0
 
@@ -63,14 +68,19 @@ class Crawler:
         while not self.stop_event.is_set():
             started = time.monotonic()
             try:
-                folders = self.crawl()
-                self.housekeeping()
-                log.debug("Crawled %d folders in %.2fs", folders, time.monotonic() - started)
+                if self.lease.acquire():
+                    folders = self.crawl()
+                    self.housekeeping()
+                    log.debug("Crawled %d folders in %.2fs", folders, time.monotonic() - started)
             except Exception:
                 log.exception("The crawl failed; the next one runs in %gs", self.interval)
             self.stop_event.wait(self.interval)
+        try:
+            self.lease.release()
+        except Exception:
+            log.debug("The crawler lease was not released; it expires by itself", exc_info=True)
 
-    def _watch_loop(self, root: FsPath) -> None:
+    def _watch_loop(self, root: FsPath, prefix: Path) -> None:
         import watchfiles
 
         try:
@@ -85,13 +95,13 @@ class Crawler:
             ):
                 folders = {FsPath(changed).parent for _change, changed in changes}
                 for folder in folders:
-                    self._reconcile_at(root, folder)
+                    self._reconcile_at(root, prefix, folder)
         except Exception:
             log.exception("File events stopped; changes are caught by the crawl only")
 
-    def _reconcile_at(self, root: FsPath, folder: FsPath) -> None:
+    def _reconcile_at(self, root: FsPath, prefix: Path, folder: FsPath) -> None:
         try:
-            relative = folder.relative_to(root).parts
+            relative = (*prefix, *folder.relative_to(root).parts)
             item, path = self.catalog.fresh(ROOT_ID)
             for name in relative:
                 children = self.catalog.reconcile(item, path)
@@ -102,9 +112,8 @@ class Crawler:
             log.debug("No reconcile of %s after an event: %s", folder, error)
 
     def start(self, watch: bool) -> None:
-        store = self.catalog.store
-        if watch and isinstance(store, LocalStore):
-            self._spawn("docrelay-watch", lambda: self._watch_loop(store.root))
+        for folder, prefix in _local_folders(self.catalog.store) if watch else []:
+            self._spawn("docrelay-watch", partial(self._watch_loop, folder, prefix))
         if self.interval > 0:
             self._spawn("docrelay-crawl", self._crawl_loop)
 
@@ -117,6 +126,19 @@ class Crawler:
         self.stop_event.set()
         for thread in self._threads:
             thread.join(timeout=5)
+
+
+def _local_folders(store: Store) -> list[tuple[FsPath, Path]]:
+    """The local folders behind a store, each with the path it has in the tree."""
+    if isinstance(store, LocalStore):
+        return [(store.root, ())]
+    if isinstance(store, RootsStore):
+        return [
+            (inner.root, (name,))
+            for name, inner in store.stores.items()
+            if isinstance(inner, LocalStore)
+        ]
+    return []
 
 
 def _not_internal(_change: object, path: str) -> bool:

@@ -1,5 +1,7 @@
 """metadata, files, search."""
 
+from typing import Any
+
 from starlette.responses import JSONResponse, Response
 
 from docrelay.api.context import Call
@@ -10,15 +12,17 @@ from docrelay.errors import BadRequest
 
 
 async def get_metadata(call: Call) -> Response:
-    item, _path = await call.run(call.services.catalog.fresh, call.params.required("id"))
-    return JSONResponse(metadata(call.services, item, call.read_only))
+    item, _path = await call.visible(call.params.required("id"))
+    return JSONResponse(metadata(call.services, item, call.read_only(item)))
 
 
 async def list_files(call: Call) -> Response:
     limit, offset = call.params.window()
-    children = await call.run(call.services.catalog.children, call.params.folder_id())
-    window = children[offset:] if limit is None else children[offset : offset + limit]
-    return JSONResponse([metadata(call.services, item, call.read_only) for item in window])
+    folder, _path = await call.visible(call.params.folder_id())
+    children = await call.run(call.services.catalog.children, folder.id)
+    shown = [child for child in children if call.rights(child) != "none"]
+    window = shown[offset:] if limit is None else shown[offset : offset + limit]
+    return JSONResponse([metadata(call.services, item, call.read_only(item)) for item in window])
 
 
 async def search(call: Call) -> Response:
@@ -28,15 +32,16 @@ async def search(call: Call) -> Response:
     catalog = call.services.catalog
     within = None
     if parent_id:
-        within, _path = await call.run(catalog.fresh, parent_id)
+        within, _path = await call.visible(parent_id)
         if not within.is_folder or within.state == PENDING:
             raise BadRequest("The parent id is a file, not a folder.")
+    hidden = catalog.root_prefixes(call.hidden_roots())
 
-    def find() -> list[object]:
+    def find() -> list[dict[str, Any]]:
         with catalog.db.read() as connection:
             found = search_index.search(
-                connection, query, within=within, limit=limit, offset=offset
+                connection, query, within=within, hidden=hidden, limit=limit, offset=offset
             )
-        return [metadata(call.services, item, call.read_only) for item in found]
+        return [metadata(call.services, item, call.read_only(item)) for item in found]
 
     return JSONResponse(await call.run(find))

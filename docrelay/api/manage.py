@@ -16,25 +16,25 @@ SUCCESS = {"status": "success"}
 
 
 async def upload_init(call: Call) -> Response:
-    call.require_write()
     params = call.params
     filename = params.required("filename")
+    folder, _path = await call.writable(params.folder_id())
     item = await call.run(
         call.services.catalog.reserve,
-        params.folder_id(),
+        folder.id,
         filename,
         call.services.settings.on_conflict,
         params.get("documentId"),
         params.get("documentVersionId"),
     )
-    return JSONResponse(metadata(call.services, item, call.read_only))
+    return JSONResponse(metadata(call.services, item, call.read_only(item)))
 
 
 async def upload(call: Call) -> Response:
-    call.require_write()
     catalog = call.services.catalog
     limit = call.services.settings.max_upload_bytes
     item_id = call.params.required("id")
+    call.require_write(await call.run(catalog.item, item_id))
     declared_length(call.request.headers.get("content-length"), limit, BadRequest)
     item, writer, temporary = await call.run(catalog.begin_upload, item_id)
     try:
@@ -55,28 +55,28 @@ async def upload(call: Call) -> Response:
 
 
 async def create_folder(call: Call) -> Response:
-    call.require_write()
+    name = call.params.required("name")
+    folder, _path = await call.writable(call.params.folder_id())
     item = await call.run(
         call.services.catalog.create_folder,
-        call.params.folder_id(),
-        call.params.required("name"),
+        folder.id,
+        name,
         call.services.settings.on_conflict,
     )
-    return JSONResponse(metadata(call.services, item, call.read_only))
+    return JSONResponse(metadata(call.services, item, call.read_only(item)))
 
 
 async def rename(call: Call) -> Response:
-    call.require_write()
-    await call.run(
-        call.services.catalog.rename, call.params.required("id"), call.params.required("name")
-    )
+    item_id, name = call.params.required("id"), call.params.required("name")
+    call.require_write(await call.run(call.services.catalog.item, item_id))
+    await call.run(call.services.catalog.rename, item_id, name)
     return JSONResponse(SUCCESS)
 
 
 async def delete(call: Call) -> Response:
-    call.require_write()
     item_id = call.params.get("id") or call.params.get("documentId") or call.params.get("folderId")
     if not item_id:
         raise BadRequest("The parameter 'id' is required.")
+    call.require_write(await call.run(call.services.catalog.item, item_id))
     await call.run(call.services.catalog.delete, item_id, call.user)
     return JSONResponse(SUCCESS)

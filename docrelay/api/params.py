@@ -11,29 +11,47 @@ MAX_FORM_BYTES = 1024 * 1024
 MAX_OFFSET = 2**31 - 1
 
 
-def _decode(raw: bytes) -> dict[str, str]:
-    """Decode once, by the form-urlencoded rules: ``+`` a space, ``%XX`` a byte, UTF-8."""
+# Parameters that name an item. A value of theirs that is not UTF-8 cannot be an id docrelay
+# issued: it reaches the catalog with U+FFFD for the bad bytes and gets 404 like any unknown id.
+ID_PARAMETERS = frozenset({"id", "parentId", "folderId", "documentId"})
+
+
+def _decode_pairs(raw: bytes) -> tuple[dict[str, str], set[str]]:
+    """The values (U+FFFD for bytes that are not UTF-8), and the names of those that had some."""
     values: dict[str, str] = {}
+    malformed: set[str] = set()
     for pair in raw.split(b"&"):
         if not pair:
             continue
         key, _equals, value = pair.partition(b"=")
+        name = unquote_to_bytes(key.replace(b"+", b" ")).decode(errors="replace")
+        if name in values:
+            continue  # the first of repeated parameters
+        data = unquote_to_bytes(value.replace(b"+", b" "))
         try:
-            name = unquote_to_bytes(key.replace(b"+", b" ")).decode()
-            text = unquote_to_bytes(value.replace(b"+", b" ")).decode()
+            values[name] = data.decode()
         except UnicodeDecodeError:
-            raise BadRequest("A parameter is not valid UTF-8.") from None
-        values.setdefault(name, text)  # the first of repeated parameters
+            values[name] = data.decode(errors="replace")
+            malformed.add(name)
+    return values, malformed
+
+
+def decode_form(raw: bytes) -> dict[str, str]:
+    """Decode once, by the form-urlencoded rules: ``+`` a space, ``%XX`` a byte, UTF-8."""
+    values, malformed = _decode_pairs(raw)
+    if malformed:
+        raise BadRequest("A parameter is not valid UTF-8.")
     return values
 
 
 class Params:
-    def __init__(self, values: dict[str, str]) -> None:
+    def __init__(self, values: dict[str, str], malformed: frozenset[str] = frozenset()) -> None:
         self._values = values
+        self._malformed = malformed - ID_PARAMETERS
 
     @classmethod
     async def read(cls, request: Request, with_body: bool) -> "Params":
-        values = _decode(request.scope.get("query_string", b""))
+        values, malformed = _decode_pairs(request.scope.get("query_string", b""))
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if with_body and request.method in ("POST", "PUT") and content_type == FORM:
             raw = bytearray()
@@ -41,14 +59,21 @@ class Params:
                 raw += chunk
                 if len(raw) > MAX_FORM_BYTES:
                     raise TooLarge("The form body is too large.")
-            for key, value in _decode(bytes(raw)).items():
-                values.setdefault(key, value)  # the query string wins
-        return cls(values)
+            body, body_malformed = _decode_pairs(bytes(raw))
+            for key, value in body.items():
+                if key not in values:  # the query string wins
+                    values[key] = value
+                    if key in body_malformed:
+                        malformed.add(key)
+        return cls(values, frozenset(malformed))
 
     def get(self, *names: str) -> str | None:
-        """The first of ``names`` that was given (an empty value counts as given)."""
+        """The first of ``names`` that was given (an empty value counts as given); 400 if
+        its value is not UTF-8 (an id's never is refused: see ``ID_PARAMETERS``)."""
         for name in names:
             if name in self._values:
+                if name in self._malformed:
+                    raise BadRequest(f"The parameter {name!r} is not valid UTF-8.")
                 return self._values[name]
         return None
 

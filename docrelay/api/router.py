@@ -58,6 +58,11 @@ def _header(request: Request, name: str) -> str | None:
     return value.strip() if value is not None else None
 
 
+def _bearer(request: Request) -> str | None:
+    scheme, _space, token = (request.headers.get("authorization") or "").strip().partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
 class ApiRouter:
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -80,6 +85,17 @@ class ApiRouter:
             return error_response(name, error)
 
     async def _authenticate(self, call: Call) -> None:
+        """The acting user, from the credentials the ``auth`` setting accepts (SPEC.md §3)."""
+        request = call.request
+        mode = self.services.settings.auth
+        bearer = _bearer(request)
+        if mode == "oauth2" or (mode == "both" and bearer is not None):
+            await self._bearer_user(call, bearer)
+        else:
+            await self._api_key_user(call)
+        request.scope.setdefault("state", {})["docrelay_user"] = call.user
+
+    async def _api_key_user(self, call: Call) -> None:
         request = call.request
         key_id = await call.run(self.services.keys.verify, _header(request, "apikey"))
         if key_id is None:
@@ -88,5 +104,11 @@ class ApiRouter:
         if not user:
             raise Forbidden("The username header is required with an API key.")
         call.user = user
-        call.read_only = self.services.access.access_for(user) == "read-only"
-        request.scope.setdefault("state", {})["docrelay_user"] = user
+
+    async def _bearer_user(self, call: Call, token: str | None) -> None:
+        """A missing, expired or revoked token is 403: Workfront then fetches a new one."""
+        user = await call.run(self.services.accounts.tokens.verify_access, token)
+        if user is None:
+            raise Forbidden("A valid bearer token is required.")
+        call.user = user.name
+        call.forced_read_only = user.read_only

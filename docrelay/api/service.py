@@ -49,9 +49,10 @@ async def custom_action(call: Call) -> Response:
     document_id = params.get("documentId")
     item_id = params.get("id")
     if item_id:
-        item, _path = await call.run(catalog.fresh, item_id)
+        item, _path = await call.visible(item_id)
     elif document_id:
         item = await call.run(catalog.by_workfront_document, document_id)
+        call.require_visible(item)
     else:
         raise BadRequest("The parameter 'documentId' is required.")
     if item.state != PRESENT:
@@ -59,7 +60,7 @@ async def custom_action(call: Call) -> Response:
     context = ActionContext(
         item=item,
         acting_user=call.user,
-        read_only=call.read_only,
+        read_only=call.read_only(item),
         catalog=catalog,
         settings=call.services.settings,
         workfront_document_id=document_id,

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from docrelay.catalog import reconcile
-from docrelay.catalog.db import Database
+from docrelay.catalog.db import SERVER_VALUES_LOCK, Database
 from docrelay.catalog.items import (
     GONE,
     PENDING,
@@ -30,6 +30,7 @@ from docrelay.catalog.schema import items, server_values, temporaries, trash
 from docrelay.errors import BadRequest, Conflict, NotFound, StoreUnavailable
 from docrelay.names import check_name, first_free_name, name_key, numbered_names
 from docrelay.store.base import Entry, Path, Store, Writer
+from docrelay.store.roots import RootsStore
 
 log = logging.getLogger("docrelay.catalog")
 
@@ -40,6 +41,59 @@ class Catalog:
     def __init__(self, database: Database, store: Store) -> None:
         self.db = database
         self.store = store
+        # several roots: the top is virtual and its children are the roots' folders
+        self.several_roots = isinstance(store, RootsStore)
+        self._root_names: dict[int, str] = {}
+
+    # -- roots -------------------------------------------------------------------------
+
+    def is_virtual_top(self, item: Item) -> bool:
+        return self.several_roots and item.is_root
+
+    def root_of(self, item: Item) -> str | None:
+        """The name of the configured root the item is in; None with a single root."""
+        if not self.several_roots or item.is_root:
+            return None
+        ancestors = [int(pk) for pk in item.ancestry.strip("/").split("/") if pk]
+        top_pk = ancestors[1] if len(ancestors) > 1 else item.pk
+        if top_pk not in self._root_names:
+            with self.db.read() as connection:
+                top = self._row(connection, pk=top_pk)
+            if top is None:
+                return None
+            self._root_names[top_pk] = top.name
+        return self._root_names[top_pk]
+
+    def top_folder(self, item: Item) -> Item:
+        """The folder at the top of the item's root: the root itself, or with several
+        roots the configured root's folder."""
+        if not self.several_roots:
+            return self.item(ROOT_ID)
+        ancestors = [int(pk) for pk in item.ancestry.strip("/").split("/") if pk]
+        if len(ancestors) < 2:
+            return item
+        with self.db.read() as connection:
+            top = self._row(connection, pk=ancestors[1])
+        if top is None:
+            raise NotFound("The item's root folder is gone.")
+        return top
+
+    def root_names(self) -> list[str]:
+        if not isinstance(self.store, RootsStore):
+            return []
+        return list(self.store.stores)
+
+    def root_prefixes(self, names: Iterable[str]) -> list[tuple[int, str]]:
+        """(pk, child ancestry) of the named roots' folders, for filtering searches."""
+        wanted = [encode_name(name) for name in names]
+        if not wanted:
+            return []
+        with self.db.read() as connection:
+            rows = connection.execute(
+                select(items).where(items.c.parent_pk == ROOT_PK, items.c.name_raw.in_(wanted))
+            ).all()
+        tops = [Item.from_row(row) for row in rows]
+        return [(top.pk, top.child_ancestry) for top in tops]
 
     # -- set-up ------------------------------------------------------------------------
 
@@ -48,6 +102,7 @@ class Catalog:
         self.db.migrate()
         now = time.time()
         with self.db.write() as connection:
+            self.db.lock_folder(connection, ROOT_PK)
             if connection.execute(select(items.c.pk).where(items.c.pk == ROOT_PK)).first():
                 pass
             else:
@@ -78,6 +133,7 @@ class Catalog:
     def set_server_value(self, key: str, value: str, *, keep_existing: bool = False) -> str:
         """Store ``value`` under ``key``; with ``keep_existing`` an earlier value wins."""
         with self.db.write() as connection:
+            self.db.lock(connection, SERVER_VALUES_LOCK)
             row = connection.execute(
                 select(server_values.c.value).where(server_values.c.key == key)
             ).first()
@@ -161,6 +217,7 @@ class Catalog:
     def _mark_gone(self, item: Item) -> bool:
         """Mark the item gone unless it changed since it was read; whether it was."""
         with self.db.write() as connection:
+            self.db.lock_folder(connection, item.parent_pk or ROOT_PK)
             current = self._row(connection, pk=item.pk)
             if current is None or (current.name, current.parent_pk, current.state) != (
                 item.name,
@@ -207,6 +264,7 @@ class Catalog:
             if not reconcile.differs(rows, entries):
                 return [row for row in rows if row.state == PRESENT]
             with self.db.write() as connection:
+                self.db.lock_folder(connection, folder.pk)
                 if reconcile.generation(connection, folder.pk) == generation:
                     return reconcile.apply(connection, self.store, folder, entries)
         raise StoreUnavailable("The folder changes too fast to be listed; try again.")
@@ -314,6 +372,7 @@ class Catalog:
         """Make the written bytes the item's content, atomically."""
         try:
             with self.db.write() as connection:
+                self.db.lock_folder(connection, item.parent_pk or ROOT_PK)
                 current = self._row(connection, pk=item.pk)
                 if current is None or current.state not in (PRESENT, PENDING):
                     raise NotFound("The item was deleted during the upload.")
@@ -458,7 +517,7 @@ class Catalog:
         if folder.pk == item.pk or folder.ancestry.startswith(item.child_ancestry):
             raise BadRequest("A folder cannot be moved into itself.")
         with self.db.write() as connection:
-            self.db.lock_folder(connection, folder.pk)
+            self.db.lock_folders(connection, folder.pk, item.parent_pk)
             taken = self._taken(connection, folder, exclude_pk=item.pk)
             if name_key(item.name) in taken and policy == "fail":
                 raise Conflict(f"The name {item.title!r} is taken in the target folder.")
@@ -492,6 +551,7 @@ class Catalog:
         token = new_id()
         now = time.time()
         with self.db.write() as connection:
+            self.db.lock_folder(connection, item.parent_pk or ROOT_PK)
             reconcile.touch(connection, item.parent_pk)
             self.store.trash(path, token)
             connection.execute(
