@@ -241,7 +241,7 @@ def test_keys_are_kept_only_as_hashes(wf: Workfront) -> None:
 
 
 def test_a_form_body_may_carry_raw_utf8_and_percent_escapes(wf: Workfront) -> None:
-    body = "name=caf%C3%A9+".encode() + "crème".encode()
+    body = b"name=caf%C3%A9+" + "crème".encode()
     response = wf.client.post(
         "/api/createFolder",
         content=body,

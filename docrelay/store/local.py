@@ -99,12 +99,14 @@ class LocalStore(Store):
             raise StoreUnavailable(f"The folder {self.root} cannot be reached.")
 
     def real(self, path: Path) -> FsPath:
-        """The file-system path of ``path``, refused unless it resolves inside the root."""
+        """The file-system path of ``path``, refused unless it resolves inside the root and,
+        links followed, outside docrelay's own temporaries and trash."""
         candidate = self.root.joinpath(*path)
         resolved = FsPath(os.path.realpath(candidate))
         if resolved != self.root and not resolved.is_relative_to(self.root):
             raise FileNotFoundError(errno.ENOENT, "outside the root", str(candidate))
-        if any(part.startswith(INTERNAL_PREFIX) for part in path):
+        reached = (*path, *resolved.relative_to(self.root).parts)
+        if any(part.startswith(INTERNAL_PREFIX) for part in reached):
             raise FileNotFoundError(errno.ENOENT, "reserved name", str(candidate))
         return candidate
 
