@@ -15,9 +15,10 @@ THUMBNAIL = "thumbnail"
 
 
 class Links:
-    def __init__(self, base_url: str, secret: bytes) -> None:
+    def __init__(self, base_url: str, secret: bytes, signed: bool = True) -> None:
         self.base_url = base_url.rstrip("/")
         self._secret = secret
+        self.signed = signed  # False: the pages ask for a sign-in instead (``links = "sign-in"``)
 
     def signature(self, purpose: str, item_id: str) -> str:
         mac = hmac.new(self._secret, f"{purpose}\x00{item_id}".encode(), hashlib.sha256)
@@ -29,10 +30,14 @@ class Links:
         return hmac.compare_digest(signature.encode(), self.signature(purpose, item_id).encode())
 
     def url(self, purpose: str, item_id: str) -> str:
-        return (
-            f"{self.base_url}/{purpose}/{quote(item_id, safe='')}"
-            f"?sig={self.signature(purpose, item_id)}"
-        )
+        address = f"{self.base_url}/{purpose}/{quote(item_id, safe='')}"
+        if not self.signed:
+            return address
+        return f"{address}?sig={self.signature(purpose, item_id)}"
+
+    def thumbnail(self, item_id: str, size: int) -> str:
+        address = self.url(THUMBNAIL, item_id)
+        return f"{address}{'&' if '?' in address else '?'}size={size}"
 
     def view(self, item_id: str) -> str:
         return self.url(VIEW, item_id)

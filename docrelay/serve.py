@@ -41,6 +41,9 @@ def _log_settings(settings: Settings, origins: dict[str, str]) -> None:
 
 def _first_key(services: Services) -> None:
     """With no key at all, make one and print it once with Workfront's form values."""
+    if services.settings.auth == "oauth2":
+        _oauth_hints(services)
+        return
     keys = services.keys
     if keys.has_configured_key or keys.active_count():
         return
@@ -58,6 +61,26 @@ def _first_key(services: Services) -> None:
         f"More keys: docrelay keys create; this one has the id {info.id}.\n",
         flush=True,
     )
+
+
+def _oauth_hints(services: Services) -> None:
+    """In OAuth2 mode with no client or no user yet, say what to run."""
+    accounts = services.accounts
+    base = services.settings.base_url()
+    if not accounts.clients.list():
+        print(
+            "\n"
+            "docrelay serves OAuth2 and no client is registered yet.\n"
+            "In Workfront: Setup > Documents > Custom Integrations > Add Custom Integration,\n"
+            "choose OAuth2, copy the Workfront Redirect URI it shows, and run\n"
+            "  docrelay clients add --name Workfront --redirect-uri 'THAT URI'\n"
+            f"  Base API URL:         {base}/api\n"
+            f"  Authentication URL:   {base}/oauth/authorize\n"
+            f"  Token Endpoint URL:   {base}/oauth/token\n",
+            flush=True,
+        )
+    if not accounts.users.list():
+        print("No user can sign in yet: docrelay users add NAME\n", flush=True)
 
 
 def run(settings: Settings, origins: dict[str, str]) -> None:

@@ -13,6 +13,7 @@ from docrelay.thumbnails import Thumbnailer
 
 if TYPE_CHECKING:
     from docrelay.actions import Actions
+    from docrelay.auth.accounts import Accounts
 
 
 @dataclass
@@ -25,4 +26,5 @@ class Services:
     links: Links
     thumbnails: Thumbnailer
     actions: "Actions"
+    accounts: "Accounts"
     background: list[object] = field(default_factory=list)

@@ -2,6 +2,7 @@
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -89,4 +90,71 @@ server_values = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# --- OAuth2 and sign-in (migration 0002) ---------------------------------------------
+
+# People who sign in to docrelay's pages; the name is the acting user for rights.
+users = Table(
+    "users",
+    metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("name_key", Text, nullable=False, unique=True),  # case folded: one user per name
+    Column("email", Text, nullable=True),
+    Column("password_hash", Text, nullable=False),  # Argon2
+    Column("read_only", Boolean, nullable=False),
+    Column("session_epoch", String(32), nullable=False),  # changed: every session ends
+    Column("failed_count", Integer, nullable=False),
+    Column("locked_until", Float, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("password_changed_at", Float, nullable=False),
+)
+
+oauth_clients = Table(
+    "oauth_clients",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("secret_hash", Text, nullable=False),  # Argon2
+    Column("redirect_uri", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# Authorization codes, by the SHA-256 of the code; a used one is kept to detect replays.
+oauth_codes = Table(
+    "oauth_codes",
+    metadata,
+    Column("code_hash", String(64), primary_key=True),
+    Column("client_id", String(64), ForeignKey("oauth_clients.id"), nullable=False),
+    Column("user_pk", Integer, ForeignKey("users.pk"), nullable=False),
+    Column("redirect_uri", Text, nullable=True),  # as the request gave it, if it did
+    Column("scope", Text, nullable=False),
+    Column("code_challenge", Text, nullable=True),
+    Column("code_challenge_method", String(16), nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float, nullable=True),
+    Column("family", String(32), nullable=True),  # the tokens it was exchanged for
+    Index("ix_oauth_codes_user", "user_pk"),
+)
+
+# One row per access token and the refresh token issued with it, both as SHA-256. Every
+# token issued from one code, refresh after refresh, shares a family.
+oauth_tokens = Table(
+    "oauth_tokens",
+    metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("family", String(32), nullable=False),
+    Column("client_id", String(64), ForeignKey("oauth_clients.id"), nullable=False),
+    Column("user_pk", Integer, ForeignKey("users.pk"), nullable=False),
+    Column("access_hash", String(64), nullable=False, unique=True),
+    Column("refresh_hash", String(64), nullable=True, unique=True),
+    Column("scope", Text, nullable=False),
+    Column("issued_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("refresh_used_at", Float, nullable=True),  # rotated: using it again is a replay
+    Column("revoked_at", Float, nullable=True),
+    Index("ix_oauth_tokens_family", "family"),
+    Index("ix_oauth_tokens_user", "user_pk"),
 )

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 from docrelay.api.metadata import rfc3339
 from docrelay.catalog.items import PENDING, Item
-from docrelay.links import THUMBNAIL
 from docrelay.mediatypes import media_type
 from docrelay.services import Services
 
@@ -78,7 +77,5 @@ def item_view(services: Services, item: Item) -> ItemView:
         media_type="" if item.is_folder else media_type(item.title),
         view_url=links.view(item.id),
         download_url=links.download(item.id) if has_bytes else None,
-        preview_url=(
-            f"{links.url(THUMBNAIL, item.id)}&size={PREVIEW_WIDTH}" if has_bytes else None
-        ),
+        preview_url=links.thumbnail(item.id, PREVIEW_WIDTH) if has_bytes else None,
     )
