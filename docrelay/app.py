@@ -14,6 +14,7 @@ from starlette.routing import Route
 from docrelay.actions import Actions
 from docrelay.api.router import ApiRouter
 from docrelay.auth.access import AccessPolicy
+from docrelay.auth.accounts import check_transport, open_accounts
 from docrelay.auth.apikeys import KeyRing
 from docrelay.catalog.catalog import Catalog
 from docrelay.catalog.db import Database
@@ -21,17 +22,34 @@ from docrelay.config import Settings
 from docrelay.crawler import Crawler
 from docrelay.links import Links
 from docrelay.logs import AccessLog
+from docrelay.names import check_name, name_key
 from docrelay.services import Services
-from docrelay.store import open_store
+from docrelay.store import Store, open_store
+from docrelay.store.roots import RootsStore
 from docrelay.thumbnails import Thumbnailer
-from docrelay.web import pages
+from docrelay.web import oauth, pages, signin
 
 log = logging.getLogger("docrelay.app")
 
 
+def open_stores(settings: Settings) -> Store:
+    """The store of ``root``, or with ``roots`` one store per named root under one top."""
+    if not settings.roots:
+        return open_store(settings.root, settings.root_options)
+    names = [check_name(root.name) for root in settings.roots]
+    if len({name_key(name) for name in names}) != len(names):
+        raise ValueError("Two roots have the same name.")
+    return RootsStore(
+        {
+            name: open_store(root.url, root.options)
+            for name, root in zip(names, settings.roots, strict=True)
+        }
+    )
+
+
 def build_services(settings: Settings) -> Services:
     """Open the store and the catalog (migrating it) and compose the parts."""
-    store = open_store(settings.root)
+    store = open_stores(settings)
     store.check()
     database = Database(settings.catalog_url())
     catalog = Catalog(database, store)
@@ -42,13 +60,18 @@ def build_services(settings: Settings) -> Services:
         catalog=catalog,
         keys=KeyRing(database, settings.api_key),
         access=AccessPolicy(settings.access, settings.default_access),
-        links=Links(settings.base_url(), _link_secret(settings, catalog)),
+        links=Links(
+            settings.base_url(),
+            _link_secret(settings, catalog),
+            signed=settings.link_mode() == "signed",
+        ),
         thumbnails=Thumbnailer(
             settings.data_dir / "thumbnails",
             max_concurrent=settings.thumbnail_concurrency,
             max_pixels=settings.thumbnail_max_pixels,
         ),
         actions=Actions(settings.custom_actions),
+        accounts=open_accounts(settings, database, catalog),
     )
 
 
@@ -60,6 +83,7 @@ def _link_secret(settings: Settings, catalog: Catalog) -> bytes:
 
 
 def create_app(settings: Settings, services: Services | None = None) -> Starlette:
+    check_transport(settings)
     services = services or build_services(settings)
     crawler = Crawler(services.catalog, settings.crawl_interval, settings.trash_retention_days)
     api = ApiRouter(services)
@@ -81,6 +105,8 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
         Route("/api", api.handle, methods=methods),
         Route("/api/{endpoint:path}", api.handle, methods=methods),
         *pages.routes(services),
+        *signin.routes(services),
+        *oauth.routes(services),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = services

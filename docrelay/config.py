@@ -7,14 +7,17 @@ also says where each value came from, for the start-up log.
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from docrelay.store.options import StoreOptions
+
 ENV_PREFIX = "DOCRELAY_"
 Access = Literal["read-write", "read-only"]
+RuleAccess = Literal["read-write", "read-only", "none"]
 
 
 class AccessRule(BaseModel):
@@ -22,7 +25,24 @@ class AccessRule(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     users: str = Field(description="A user-name pattern such as `*@example.com`.")
-    access: Access = Field(description="`read-write` or `read-only`.")
+    access: RuleAccess = Field(
+        description="`read-write`, `read-only`, or `none` (the root is hidden from them)."
+    )
+    roots: list[str] | None = Field(
+        None, description="The names of the roots the rule is for (default: every root)."
+    )
+
+
+class RootSetting(BaseModel):
+    """One named root: a folder or store URL shown as a top-level folder."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(description="The folder name Workfront shows for this root.")
+    url: str = Field(description="A folder path or a store URL such as `s3://bucket/prefix`.")
+    options: Annotated[dict[str, Any], AfterValidator(StoreOptions)] = Field(
+        default_factory=StoreOptions,
+        description="Store options (endpoint, region, credentials); never logged in clear.",
+    )
 
 
 class CustomActionSetting(BaseModel):
@@ -44,7 +64,14 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
 
-    root: str = Field("./documents", description="The folder to serve (created if missing).")
+    root: str = Field(
+        "./documents", description="The folder (or store URL) to serve when `roots` is empty."
+    )
+    root_options: Annotated[dict[str, Any], AfterValidator(StoreOptions)] = Field(
+        default_factory=StoreOptions,
+        description="Options of the `root` store: endpoint, region, credentials (see "
+        "Stores); secret-looking values are never logged.",
+    )
     host: str = Field("127.0.0.1", description="The address to listen on.")
     port: int = Field(8080, ge=0, le=65535, description="The port to listen on (0: any free).")
     public_url: str | None = Field(
@@ -63,6 +90,10 @@ class Settings(BaseSettings):
         None,
         description="An API key accepted besides those made with `docrelay keys create`.",
     )
+    roots: list[RootSetting] = Field(
+        default_factory=list,
+        description="Several named roots, shown as top-level folders; replaces `root`.",
+    )
     display_name: str = Field("Documents", description="The title of the root folder.")
     on_conflict: Literal["rename", "fail"] = Field(
         "rename", description="A taken name: `rename` picks `name (1).ext`, `fail` answers 409."
@@ -78,7 +109,7 @@ class Settings(BaseSettings):
     )
     access: list[AccessRule] = Field(
         default_factory=list,
-        description="Rules from user-name patterns to access; the first match wins.",
+        description="Rules from user-name patterns (and roots) to access; the first match wins.",
     )
     custom_actions: list[CustomActionSetting] = Field(
         default_factory=lambda: [ARCHIVE_ACTION],
@@ -104,6 +135,25 @@ class Settings(BaseSettings):
         "in the data folder. Changing it breaks every link Workfront has stored.",
     )
     publisher: str = Field("docrelay", description="The publisher named by /serviceInfo.")
+    auth: Literal["apikey", "oauth2", "both"] = Field(
+        "apikey",
+        description="The credentials the API accepts: `apikey` (the apiKey and username "
+        "headers), `oauth2` (bearer tokens from /oauth/token) or `both`.",
+    )
+    links: Literal["signed", "sign-in"] | None = Field(
+        None,
+        description="What opens viewLink and downloadLink: `signed` (the link alone) or "
+        "`sign-in` (a docrelay sign-in); default `sign-in` when `auth` is `oauth2`, "
+        "else `signed`.",
+    )
+    oauth_default_client: str | None = Field(
+        None,
+        description="The OAuth2 client id an authorization request without `client_id` is "
+        "for; default the only client registered, if there is exactly one.",
+    )
+    oauth_access_token_seconds: int = Field(
+        3600, ge=1, description="How long an OAuth2 access token is valid, in seconds."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="The least severe log level written."
     )
@@ -118,6 +168,12 @@ class Settings(BaseSettings):
             return self.public_url
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
+
+    def link_mode(self) -> Literal["signed", "sign-in"]:
+        """``links`` as set, or as implied by ``auth``."""
+        if self.links is not None:
+            return self.links
+        return "sign-in" if self.auth == "oauth2" else "signed"
 
     def catalog_url(self) -> str:
         if self.database_url:
@@ -197,6 +253,8 @@ def _default_text(name: str) -> str:
             return "the built-in `archive`"
         return "none" if not value else repr(value)
     default = field.default
+    if name == "links":
+        return "by `auth`"
     if default is None:
         return "none"
     if isinstance(default, Path):

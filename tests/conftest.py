@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pgdb import database_url_for, postgres_catalog_of_test, postgres_catalogs  # noqa: F401
 from starlette.testclient import TestClient
 
 from docrelay.app import create_app
@@ -31,6 +32,8 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "watch": False,
     }
     values.update(overrides)
+    if "database_url" not in values:  # SQLite in data_dir, or PostgreSQL: see pgdb.py
+        values["database_url"] = database_url_for(values["data_dir"])
     return Settings(**values)
 
 

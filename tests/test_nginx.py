@@ -1,0 +1,144 @@
+"""The reverse-proxy example of docs/deploy.md, run against a real docrelay.
+
+nginx (Debian's) serves deploy/nginx-docrelay.conf as written, with only its four
+placeholders replaced: a throwaway certificate, a free port, and the upstream.
+"""
+
+import hashlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import API_KEY, Server
+
+EXAMPLE = Path(__file__).parent.parent / "deploy" / "nginx-docrelay.conf"
+GUIDE = Path(__file__).parent.parent / "docs" / "deploy.md"
+
+pytestmark = pytest.mark.server
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _need(binary: str) -> str:
+    found = shutil.which(binary) or (
+        f"/usr/sbin/{binary}" if Path(f"/usr/sbin/{binary}").exists() else None
+    )
+    if found is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{binary} is required in CI (scripts/test installs it)")
+        pytest.skip(f"{binary} is not installed")
+    return found
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    cert, key = folder / "docs.crt", folder / "docs.key"
+    subprocess.run(
+        [
+            _need("openssl"),
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=docs.example.com",
+            "-addext",
+            "subjectAltName=DNS:docs.example.com",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+@pytest.fixture
+def proxied(
+    tmp_path: Path, start_server: Callable[..., Server]
+) -> Iterator[tuple[str, Server, Path]]:
+    nginx = _need("nginx")
+    port = _free_port()
+    root = tmp_path / "documents"
+    root.mkdir()
+    public_url = f"https://docs.example.com:{port}"
+    server = start_server(
+        root, tmp_path / "data", DOCRELAY_API_KEY=API_KEY, DOCRELAY_PUBLIC_URL=public_url
+    )
+    cert, key = _certificate(tmp_path)
+    site = EXAMPLE.read_text()
+    site = site.replace("server 127.0.0.1:8080;", f"server 127.0.0.1:{server.port};")
+    site = site.replace("listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;")
+    site = site.replace("/etc/ssl/docs.example.com.crt", str(cert))
+    site = site.replace("/etc/ssl/docs.example.com.key", str(key))
+    temp = tmp_path / "nginx"
+    temp.mkdir()
+    (temp / "nginx.conf").write_text(
+        f"daemon off;\npid {temp}/nginx.pid;\nerror_log {temp}/error.log;\n"
+        "events { worker_connections 64; }\n"
+        f"http {{\n access_log off;\n client_body_temp_path {temp}/body;\n"
+        f" proxy_temp_path {temp}/proxy;\n fastcgi_temp_path {temp}/fcgi;\n"
+        f" uwsgi_temp_path {temp}/uwsgi;\n scgi_temp_path {temp}/scgi;\n{site}\n}}\n"
+    )
+    process = subprocess.Popen([nginx, "-p", str(temp), "-c", str(temp / "nginx.conf")])
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        yield f"https://127.0.0.1:{port}", server, cert
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def test_the_guide_shows_the_tested_example() -> None:
+    assert EXAMPLE.read_text().strip() in GUIDE.read_text()
+
+
+def test_workfront_through_the_proxy(proxied: tuple[str, Server, Path]) -> None:
+    url, _server, _cert = proxied
+    headers = {"apiKey": API_KEY, "username": "ada@example.com"}
+    # The throwaway certificate names docs.example.com while we connect to 127.0.0.1.
+    with httpx.Client(verify=False, timeout=60, trust_env=False) as http:
+        base = f"{url}/api"
+        assert http.get(f"{base}/serviceInfo").json()["webhookVersion"] == "1.2"
+        reserved = http.post(
+            f"{base}/uploadInit", headers=headers, params={"filename": "big.bin"}
+        ).json()
+        assert reserved["viewLink"].startswith("https://docs.example.com:")
+        content = hashlib.sha256(b"seed").digest() * (8 * 1024 * 1024 // 32)  # 8 MiB
+        put = http.put(
+            f"{base}/upload",
+            headers=headers,
+            params={"id": reserved["id"]},
+            content=iter([content[i : i + 65536] for i in range(0, len(content), 65536)]),
+        )
+        assert put.json() == {"result": "success"}
+        whole = http.get(f"{base}/download", headers=headers, params={"id": reserved["id"]})
+        assert whole.content == content
+        assert whole.headers.get("content-encoding") is None
+        part = http.get(
+            f"{base}/download",
+            headers={**headers, "Range": "bytes=10-19"},
+            params={"id": reserved["id"]},
+        )
+        assert part.status_code == 206 and part.content == content[10:20]
+        assert re.match(r"attachment; filename=", part.headers["content-disposition"])
