@@ -60,6 +60,7 @@ class Crawler:
     def housekeeping(self) -> None:
         now = time.time()
         self.catalog.expire_gone(now - GONE_KEPT_SECONDS)
+        self.catalog.sweep_temporaries()
         purged = Trash(self.catalog).purge(now - self.retention)
         if purged:
             log.info("Purged %d items from the trash after %g days", purged, self.retention / 86400)

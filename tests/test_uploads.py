@@ -267,11 +267,6 @@ def test_an_upload_into_a_folder_deleted_meanwhile_leaves_nothing(wf: Workfront)
     assert [path.name for path in wf.root.iterdir() if not path.name.startswith(".~")] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Catalog.open sweeps every recorded temporary, also those of another instance "
-    "on the same catalog whose uploads are still in flight",
-)
 def test_a_second_instance_starting_spares_uploads_in_flight(wf: Workfront, settings: Any) -> None:
     item = wf.upload("/", "x.bin", b"old")
     first_block_sent, carry_on = threading.Event(), threading.Event()
@@ -298,3 +293,28 @@ def test_a_second_instance_starting_spares_uploads_in_flight(wf: Workfront, sett
         uploading.join(20)
     assert answers[0].status_code == 200, answers[0].text
     assert content_of(wf, item["id"]) == b"a" * 2_000_000 + b"b" * 10
+
+
+def test_which_temporaries_are_abandoned() -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from docrelay.catalog.catalog import THIS_PROCESS, _abandoned
+
+    now = time.time()
+    host = socket.gethostname()
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert _abandoned(f"{host} {finished.stdout.strip()}", now)  # its writer is gone
+    assert not _abandoned(THIS_PROCESS, now)
+    assert not _abandoned(f"{host} {os.getppid()}", now)  # alive
+    assert not _abandoned(f"another-host {os.getpid()}", now)  # cannot tell: kept a day
+    assert _abandoned(f"another-host {os.getpid()}", now - 2 * 24 * 3600)
+    assert _abandoned(None, now)

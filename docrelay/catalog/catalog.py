@@ -5,6 +5,8 @@ store is 404 at once); listings reconcile the folder with the store.
 """
 
 import logging
+import os
+import socket
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -35,6 +37,26 @@ from docrelay.store.roots import RootsStore
 log = logging.getLogger("docrelay.catalog")
 
 RESERVATION_SECONDS = 24 * 3600
+TEMPORARY_SECONDS = 24 * 3600
+THIS_PROCESS = f"{socket.gethostname()} {os.getpid()}"
+
+
+def _abandoned(holder: str | None, created_at: float) -> bool:
+    """Whether no running upload can own a temporary recorded by ``holder``."""
+    if created_at < time.time() - TEMPORARY_SECONDS:
+        return True
+    host, _space, pid = (holder or "").partition(" ")
+    if host != socket.gethostname() or not pid.isdecimal():
+        return holder is None  # recorded before holders were: only the one process wrote
+    if holder == THIS_PROCESS:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
 
 
 class Catalog:
@@ -361,7 +383,10 @@ class Catalog:
         with self.db.write() as connection:
             result = connection.execute(
                 insert(temporaries).values(
-                    folder_pk=folder.pk, name=writer.temporary, created_at=time.time()
+                    folder_pk=folder.pk,
+                    name=writer.temporary,
+                    created_at=time.time(),
+                    holder=THIS_PROCESS,
                 )
             )
         temporary_pk = result.inserted_primary_key
@@ -420,11 +445,14 @@ class Catalog:
             connection.execute(delete(temporaries).where(temporaries.c.pk == temporary_pk))
 
     def sweep_temporaries(self) -> int:
-        """Remove the upload temporaries a crash left behind (none are in flight at start)."""
+        """Remove the upload temporaries that no running upload owns: those of a process of
+        this host that is gone (a crash, a kill), and any older than a day (their writer,
+        on whatever host, has surely stopped)."""
         with self.db.read() as connection:
             rows = connection.execute(select(temporaries)).all()
+        abandoned = [row for row in rows if _abandoned(row.holder, row.created_at)]
         swept = 0
-        for row in rows:
+        for row in abandoned:
             with self.db.read() as connection:
                 folder = self._row(connection, pk=row.folder_pk)
                 try:
@@ -545,8 +573,12 @@ class Catalog:
             raise BadRequest("The root cannot be deleted.")
         if item.state == PENDING:
             with self.db.write() as connection:
-                connection.execute(delete(items).where(items.c.pk == item.pk))
-            return
+                dropped = connection.execute(
+                    delete(items).where(items.c.pk == item.pk, items.c.state == PENDING)
+                ).rowcount
+            if dropped:
+                return
+            # its upload finished meanwhile: delete the file
         item, path = self.fresh(item_id)
         token = new_id()
         now = time.time()

@@ -83,6 +83,8 @@ temporaries = Table(
     Column("folder_pk", Integer, ForeignKey("items.pk"), nullable=False),
     Column("name", Text, nullable=False),
     Column("created_at", Float, nullable=False),
+    # "host pid" of the process writing it (migration 0003)
+    Column("holder", Text, nullable=True),
 )
 
 server_values = Table(
