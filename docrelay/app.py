@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from docrelay.actions import Actions
+from docrelay.api import openapi
 from docrelay.api.router import ApiRouter
 from docrelay.auth.access import AccessPolicy
 from docrelay.auth.accounts import check_transport, open_accounts
@@ -91,6 +92,11 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    api_document = openapi.document(settings.base_url(), settings.auth)
+
+    async def openapi_json(_request: Request) -> Response:
+        return JSONResponse(api_document)  # unauthenticated, like /serviceInfo
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         crawler.start(settings.watch)
@@ -98,10 +104,12 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             yield
         finally:
             crawler.stop()
+            services.catalog.db.dispose()  # close pooled connections (a new pool opens on use)
 
     methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
     routes = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route("/openapi.json", openapi_json, methods=["GET", "HEAD"]),
         Route("/api", api.handle, methods=methods),
         Route("/api/{endpoint:path}", api.handle, methods=methods),
         *pages.routes(services),

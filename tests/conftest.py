@@ -102,12 +102,21 @@ _LISTENING = re.compile(r"Listening on http://127\.0\.0\.1:(\d+)")
 class Server:
     """``docrelay serve`` in a subprocess; its output is drained by threads as it comes."""
 
-    def __init__(self, root: Path, data_dir: Path, env: dict[str, str]) -> None:
+    def __init__(self, root: Path, data_dir: Path, env: dict[str, str], port: int = 0) -> None:
         self.root = root
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         self.process = subprocess.Popen(
-            [str(DOCRELAY), "serve", "--root", str(root), "--port", "0", "--host", "127.0.0.1"],
+            [
+                str(DOCRELAY),
+                "serve",
+                "--root",
+                str(root),
+                "--port",
+                str(port),
+                "--host",
+                "127.0.0.1",
+            ],
             env={**os.environ, "DOCRELAY_DATA_DIR": str(data_dir), **env},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
