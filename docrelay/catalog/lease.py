@@ -14,6 +14,7 @@ from sqlalchemy import insert, select, update
 from docrelay.catalog.db import LEASE_LOCK, Database
 from docrelay.catalog.schema import server_values
 
+
 class Lease:
     def __init__(self, database: Database, name: str, seconds: float) -> None:
         self.db = database
