@@ -102,7 +102,9 @@ _LISTENING = re.compile(r"Listening on http://127\.0\.0\.1:(\d+)")
 class Server:
     """``docrelay serve`` in a subprocess; its output is drained by threads as it comes."""
 
-    def __init__(self, root: Path, data_dir: Path, env: dict[str, str], port: int = 0) -> None:
+    def __init__(
+        self, root: Path | str, data_dir: Path, env: dict[str, str], port: int = 0
+    ) -> None:
         self.root = root
         self.stdout: list[str] = []
         self.stderr: list[str] = []

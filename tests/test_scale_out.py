@@ -51,6 +51,7 @@ def database() -> Iterator[str]:
     yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture
@@ -82,7 +83,7 @@ def pair(tmp_path: Path, database: str, s3: dict[str, str]) -> Iterator[tuple[Se
     # One public URL for both, as behind a load balancer: here it reaches the first.
     port = free_port()
     env["DOCRELAY_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
-    root = Path(f"s3://{BUCKET}/shared")
+    root = f"s3://{BUCKET}/shared"  # a str: Path would fold the double slash
     first = Server(root, tmp_path / "one", env, port=port)
     second = Server(root, tmp_path / "two", env)
     yield first, second
@@ -170,8 +171,11 @@ def test_oauth_codes_and_tokens_work_across_instances(
 ) -> None:
     one, two = pair
     catalog = Database(database)
-    client, secret = Clients(catalog).add("Workfront", REDIRECT)
-    user = Users(catalog).add(NAME, PASSWORD)
+    try:
+        client, secret = Clients(catalog).add("Workfront", REDIRECT)
+        user = Users(catalog).add(NAME, PASSWORD)
+    finally:
+        catalog.dispose()
     with (
         httpx.Client(base_url=one.url, follow_redirects=False, timeout=30) as browser_one,
         httpx.Client(base_url=two.url, follow_redirects=False, timeout=30) as servers_two,

@@ -193,20 +193,7 @@ class Catalog:
             return self._path(connection, item)
 
     def _path(self, connection: Connection, item: Item) -> Path:
-        if item.is_root:
-            return ()
-        ancestors = [int(pk) for pk in item.ancestry.strip("/").split("/") if pk]
-        rows = connection.execute(
-            select(items.c.pk, items.c.name_raw, items.c.state).where(items.c.pk.in_(ancestors))
-        ).all()
-        by_pk = {row.pk: row for row in rows}
-        names = []
-        for pk in ancestors[1:]:
-            row = by_pk.get(pk)
-            if row is None or row.state != PRESENT:
-                raise NotFound("No item has this id.")
-            names.append(row.name_raw.decode("utf-8", "surrogateescape"))
-        return (*names, item.name)
+        return reconcile.path_of(connection, item)
 
     def fresh(self, item_id: str) -> tuple[Item, Path]:
         """The item and its path, checked against the store now; 404 if it left the store."""

@@ -156,13 +156,17 @@ def _moved_here(connection: Connection, store: Store, folder: Item, entry: Entry
 
 def _still_there(connection: Connection, store: Store, item: Item) -> bool:
     try:
-        path = _path_of(connection, item)
+        path = path_of(connection, item)
         return store.stat(path).identity == item.identity
     except (OSError, NotFound):
         return False
 
 
-def _path_of(connection: Connection, item: Item) -> Path:
+def path_of(connection: Connection, item: Item) -> Path:
+    """The item's path in the store: its ancestors' names below the root, then its own;
+    ``NotFound`` when an ancestor is no longer present."""
+    if item.is_root:
+        return ()
     pks = [int(pk) for pk in item.ancestry.strip("/").split("/") if pk][1:]
     rows = {
         row.pk: row
@@ -174,7 +178,7 @@ def _path_of(connection: Connection, item: Item) -> Path:
     for pk in pks:
         row = rows.get(pk)
         if row is None or row.state != PRESENT:
-            raise NotFound("an ancestor is gone")
+            raise NotFound("No item has this id.")
         names.append(row.name_raw.decode("utf-8", "surrogateescape"))
     return (*names, item.name)
 

@@ -1,9 +1,13 @@
 """Stores by the form of the root: a folder path, or a URL naming an fsspec back-end."""
 
+import re
 from pathlib import Path
 from typing import Any
 
+from docrelay.store.backends import StoreSetupError
 from docrelay.store.base import Entry, Store, Writer
+
+_MANGLED_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+:/(?!/)")
 
 
 def open_store(root: str, options: dict[str, Any] | None = None) -> Store:
@@ -21,6 +25,11 @@ def open_store(root: str, options: dict[str, Any] | None = None) -> Store:
         return open_fsspec_store(root, options)
     from docrelay.store.local import LocalStore
 
+    if _MANGLED_URL.match(root):  # "s3:/bucket": a URL that lost a slash on its way
+        raise StoreSetupError(
+            f"The root {root!r} looks like a store URL with one slash; write "
+            f"{root.replace(':/', '://', 1)!r}, or ./{root} for a folder of that name."
+        )
     folder = Path(root.removeprefix("file://")).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     return LocalStore(folder)

@@ -148,3 +148,15 @@ def test_webdav_and_ssh_failures_are_translated() -> None:
     assert isinstance(translate(httpx.ConnectError("refused")), StoreUnavailable)
     assert isinstance(translate(asyncssh.ConnectionLost("gone")), StoreUnavailable)
     assert isinstance(translate(asyncssh.PermissionDenied("no")), PermissionError)
+
+
+def test_a_url_that_lost_a_slash_is_refused_not_made_a_folder(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from docrelay.store import open_store
+    from docrelay.store.backends import StoreSetupError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreSetupError, match="s3://bucket"):
+        open_store("s3:/bucket/prefix")
+    assert list(tmp_path.iterdir()) == []
