@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from docrelay import __version__
+from docrelay.check.command import check
 from docrelay.cli_auth import clients_app, tokens_app, users_app
 from docrelay.config import Settings, load_settings
 from docrelay.errors import DocrelayError
@@ -25,6 +26,7 @@ app.add_typer(trash_app, name="trash")
 app.add_typer(users_app, name="users")
 app.add_typer(clients_app, name="clients")
 app.add_typer(tokens_app, name="tokens")
+app.command("check")(check)
 
 log = logging.getLogger("docrelay.cli")
 out = Console(width=None if sys.stdout.isatty() else 400)  # piped: no wrapped ids
