@@ -14,6 +14,7 @@ from starlette.routing import Route
 from docrelay.actions import Actions
 from docrelay.api import openapi
 from docrelay.api.router import ApiRouter
+from docrelay.audit import AuditLog, AuditMiddleware
 from docrelay.auth.access import AccessPolicy
 from docrelay.auth.accounts import check_transport, open_accounts
 from docrelay.auth.apikeys import KeyRing
@@ -21,8 +22,11 @@ from docrelay.catalog.catalog import Catalog
 from docrelay.catalog.db import Database
 from docrelay.config import Settings
 from docrelay.crawler import Crawler
+from docrelay.health import Readiness
 from docrelay.links import Links
 from docrelay.logs import AccessLog
+from docrelay.metrics import Metrics, MetricsMiddleware
+from docrelay.metrics import routes as metrics_routes
 from docrelay.names import check_name, name_key
 from docrelay.services import Services
 from docrelay.store import Store, open_store
@@ -88,6 +92,9 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     services = services or build_services(settings)
     crawler = Crawler(services.catalog, settings.crawl_interval, settings.trash_retention_days)
     api = ApiRouter(services)
+    metrics = Metrics(services) if settings.metrics else None
+    audit = AuditLog.from_settings(settings, services.catalog)
+    readiness = Readiness(services, settings.readiness_timeout)
 
     async def healthz(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -104,11 +111,15 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             yield
         finally:
             crawler.stop()
+            if audit is not None:
+                audit.close()
             services.catalog.db.dispose()  # close pooled connections (a new pool opens on use)
 
     methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
     routes = [
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route("/readyz", readiness.answer, methods=["GET", "HEAD"]),
+        *metrics_routes(metrics, settings.metrics_token),
         Route("/openapi.json", openapi_json, methods=["GET", "HEAD"]),
         Route("/api", api.handle, methods=methods),
         Route("/api/{endpoint:path}", api.handle, methods=methods),
@@ -119,5 +130,10 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = services
     app.state.crawler = crawler
+    app.state.metrics = metrics
+    if audit is not None:
+        app.add_middleware(AuditMiddleware, audit=audit)
+    if metrics is not None:
+        app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(AccessLog)
     return app

@@ -157,6 +157,30 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="The least severe log level written."
     )
+    metrics: bool = Field(
+        True, description="Serve Prometheus metrics at `/metrics` (see Monitoring)."
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="If set, `/metrics` answers only `Authorization: Bearer <token>`.",
+    )
+    readiness_timeout: float = Field(
+        2, gt=0, description="Seconds `/readyz` waits for the catalog and for each store."
+    )
+    audit_log: str = Field(
+        "audit.log",
+        description="Where the audit log goes: a file (relative to the data folder), `-` for "
+        "standard output, or `none`.",
+    )
+    audit_log_max_bytes: int = Field(
+        10 * 1024**2, ge=0, description="The audit file's size at which it is rotated (0: never)."
+    )
+    audit_log_backups: int = Field(
+        5, ge=0, description="How many rotated audit files are kept (`audit.log.1`, …)."
+    )
+    audit_thumbnails: bool = Field(
+        False, description="Audit thumbnails too (Workfront fetches one per document listed)."
+    )
 
     @field_validator("public_url")
     @classmethod

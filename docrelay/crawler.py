@@ -7,6 +7,7 @@ on a network share) and does the housekeeping: forgetting long-gone items and ex
 reservations, and purging the trash after its retention.
 """
 
+import json
 import logging
 import threading
 import time
@@ -27,6 +28,8 @@ from docrelay.store.roots import RootsStore
 log = logging.getLogger("docrelay.crawler")
 
 GONE_KEPT_SECONDS = 30 * 24 * 3600
+# the server value that says when the last complete crawl ended, read by /metrics
+LAST_CRAWL = "last_crawl"
 
 
 class Crawler:
@@ -42,6 +45,7 @@ class Crawler:
 
     def crawl(self) -> int:
         """Reconcile every folder once; the number of folders visited."""
+        started = time.monotonic()
         visited = 0
         root, root_path = self.catalog.fresh(ROOT_ID)
         pending: list[tuple[Item, Path]] = [(root, root_path)]
@@ -55,6 +59,10 @@ class Crawler:
             visited += 1
             pending.extend((child, (*path, child.name)) for child in children if child.is_folder)
         self.crawls += 1
+        if not self.stop_event.is_set():  # kept in the catalog: every instance can tell
+            seconds = round(time.monotonic() - started, 3)
+            done = json.dumps({"finished": time.time(), "seconds": seconds})
+            self.catalog.set_server_value(LAST_CRAWL, done)
         return visited
 
     def housekeeping(self) -> None:

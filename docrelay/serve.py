@@ -14,7 +14,7 @@ from docrelay.services import Services
 
 log = logging.getLogger("docrelay.serve")
 
-_SECRETS = {"api_key", "link_secret", "database_url"}
+_SECRETS = {"api_key", "link_secret", "database_url", "metrics_token"}
 
 
 def _bind(host: str, port: int) -> socket.socket:

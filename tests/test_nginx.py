@@ -120,6 +120,7 @@ def test_workfront_through_the_proxy(proxied: tuple[str, Server, Path]) -> None:
     with httpx.Client(verify=False, timeout=60, trust_env=False) as http:
         base = f"{url}/api"
         assert http.get(f"{base}/serviceInfo").json()["webhookVersion"] == "1.2"
+        assert http.get(f"{url}/metrics").status_code == 404  # not exposed by the proxy
         reserved = http.post(
             f"{base}/uploadInit", headers=headers, params={"filename": "big.bin"}
         ).json()

@@ -5,6 +5,7 @@ import logging
 from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 
+from docrelay import audit
 from docrelay.api.context import Call
 from docrelay.api.metadata import metadata
 from docrelay.api.uploads import blocks, declared_length
@@ -18,7 +19,7 @@ SUCCESS = {"status": "success"}
 async def upload_init(call: Call) -> Response:
     params = call.params
     filename = params.required("filename")
-    folder, _path = await call.writable(params.folder_id())
+    folder, folder_path = await call.writable(params.folder_id())
     item = await call.run(
         call.services.catalog.reserve,
         folder.id,
@@ -27,6 +28,7 @@ async def upload_init(call: Call) -> Response:
         params.get("documentId"),
         params.get("documentVersionId"),
     )
+    audit.note(call.request, item, (*folder_path, item.name))
     return JSONResponse(metadata(call.services, item, call.read_only(item)))
 
 
@@ -37,6 +39,7 @@ async def upload(call: Call) -> Response:
     call.require_write(await call.run(catalog.item, item_id))
     declared_length(call.request.headers.get("content-length"), limit, BadRequest)
     item, writer, temporary = await call.run(catalog.begin_upload, item_id)
+    audit.note(call.request, item)
     try:
         content_type = call.request.headers.get("content-type", "")
         async for block in blocks(call.request.stream(), content_type, limit):
@@ -48,28 +51,33 @@ async def upload(call: Call) -> Response:
     except BaseException:
         await call.run(catalog.abort_upload, writer, temporary)
         raise
-    await call.run(
+    done = await call.run(
         catalog.finish_upload, item, writer, temporary, call.services.settings.on_conflict
     )
+    audit.note(call.request, done)  # its name may have changed on a conflict
     return JSONResponse({"result": "success"})
 
 
 async def create_folder(call: Call) -> Response:
     name = call.params.required("name")
-    folder, _path = await call.writable(call.params.folder_id())
+    folder, folder_path = await call.writable(call.params.folder_id())
     item = await call.run(
         call.services.catalog.create_folder,
         folder.id,
         name,
         call.services.settings.on_conflict,
     )
+    audit.note(call.request, item, (*folder_path, item.name))
     return JSONResponse(metadata(call.services, item, call.read_only(item)))
 
 
 async def rename(call: Call) -> Response:
     item_id, name = call.params.required("id"), call.params.required("name")
-    call.require_write(await call.run(call.services.catalog.item, item_id))
-    await call.run(call.services.catalog.rename, item_id, name)
+    item = await call.run(call.services.catalog.item, item_id)
+    audit.note(call.request, item)
+    call.require_write(item)
+    renamed = await call.run(call.services.catalog.rename, item_id, name)
+    audit.note(call.request, renamed, old_name=item.title)
     return JSONResponse(SUCCESS)
 
 
@@ -77,6 +85,8 @@ async def delete(call: Call) -> Response:
     item_id = call.params.get("id") or call.params.get("documentId") or call.params.get("folderId")
     if not item_id:
         raise BadRequest("The parameter 'id' is required.")
-    call.require_write(await call.run(call.services.catalog.item, item_id))
+    item = await call.run(call.services.catalog.item, item_id)
+    audit.note(call.request, item)
+    call.require_write(item)
     await call.run(call.services.catalog.delete, item_id, call.user)
     return JSONResponse(SUCCESS)

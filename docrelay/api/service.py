@@ -4,7 +4,7 @@ import logging
 
 from starlette.responses import JSONResponse, Response
 
-from docrelay import __version__
+from docrelay import __version__, audit
 from docrelay.actions import ActionContext
 from docrelay.api.context import Call
 from docrelay.catalog.items import PRESENT
@@ -55,6 +55,7 @@ async def custom_action(call: Call) -> Response:
         call.require_visible(item)
     else:
         raise BadRequest("The parameter 'documentId' is required.")
+    audit.note(call.request, item, custom_action=name)
     if item.state != PRESENT:
         raise NotFound("The document has no content yet.")
     context = ActionContext(

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from docrelay import audit
 from docrelay.api.content import file_response, thumbnail_response
 from docrelay.catalog.items import Item
 from docrelay.errors import MethodNotAllowed, NotFound
@@ -64,6 +65,7 @@ class Pages:
 
     async def thumbnail(self, request: Request) -> Response:
         item, path = await self._fresh(request, self._signed_id(request, THUMBNAIL))
+        audit.note(request, item, path)
         size = request.query_params.get("size")
         return await thumbnail_response(self.services, item, path, size)
 
