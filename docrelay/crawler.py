@@ -9,9 +9,10 @@ reservations, and purging the trash after its retention.
 
 import json
 import logging
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path as FsPath
 
@@ -92,6 +93,7 @@ class Crawler:
     def _watch_loop(self, root: FsPath, prefix: Path) -> None:
         import watchfiles
 
+        watching = False
         try:
             for changes in watchfiles.watch(
                 root,
@@ -101,14 +103,39 @@ class Crawler:
                 raise_interrupt=False,
                 ignore_permission_denied=True,
                 watch_filter=_not_internal,
+                yield_on_timeout=True,  # an empty first yield says the watch is in place
+                rust_timeout=1000,
             ):
-                folders = {FsPath(changed).parent for _change, changed in changes}
-                for folder in folders:
-                    self._reconcile_at(root, prefix, folder)
+                if not watching:
+                    watching = True
+                    log.info("Following file events under %s", root)
+                self._changed(root, prefix, changes)
         except Exception:
             log.exception("File events stopped; changes are caught by the crawl only")
 
-    def _reconcile_at(self, root: FsPath, prefix: Path, folder: FsPath) -> None:
+    def _changed(self, root: FsPath, prefix: Path, changes: Iterable[tuple[object, str]]) -> None:
+        """Reconcile the folders that changed. A new folder is walked whole: what was
+        put into it before its own watch was in place sent no event."""
+        folders = {FsPath(changed).parent for _change, changed in changes}
+        new_folders = {FsPath(changed) for _change, changed in changes if os.path.isdir(changed)}
+        for folder in sorted(folders | new_folders):
+            item_path = self._reconcile_at(root, prefix, folder)
+            if item_path is not None and folder in new_folders:
+                self._walk_from(*item_path)
+
+    def _walk_from(self, folder: Item, path: Path) -> None:
+        pending = [(folder, path)]
+        while pending and not self.stop_event.is_set():
+            item, item_path = pending.pop()
+            try:
+                children = self.catalog.reconcile(item, item_path)
+            except (DocrelayError, OSError):
+                continue
+            pending.extend(
+                (child, (*item_path, child.name)) for child in children if child.is_folder
+            )
+
+    def _reconcile_at(self, root: FsPath, prefix: Path, folder: FsPath) -> tuple[Item, Path] | None:
         try:
             relative = (*prefix, *folder.relative_to(root).parts)
             item, path = self.catalog.fresh(ROOT_ID)
@@ -119,6 +146,8 @@ class Crawler:
             self.catalog.reconcile(item, path)
         except (StopIteration, ValueError, DocrelayError, OSError) as error:
             log.debug("No reconcile of %s after an event: %s", folder, error)
+            return None
+        return item, path
 
     def start(self, watch: bool) -> None:
         for folder, prefix in _local_folders(self.catalog.store) if watch else []:

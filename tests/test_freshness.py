@@ -226,9 +226,12 @@ def test_changes_on_disk_reach_search_within_10_seconds(
         DOCRELAY_CRAWL_INTERVAL=crawl_interval,
         DOCRELAY_WATCH="true",
     )
-    # the watcher starts with the server; give it its first tick
+    # the watcher starts with the server; wait until it says its watch is in place
     httpx.get(f"{server.url}/api/files", headers=HEADERS, timeout=10)
-    time.sleep(0.5)
+    deadline = time.monotonic() + 15
+    while not any("Following file events" in line for line in server.stderr):
+        assert time.monotonic() < deadline, "the watcher never started:\n" + "".join(server.stderr)
+        time.sleep(0.1)
 
     (root / "deep" / "er" / "quarterly-zebra.pdf").write_bytes(b"%PDF-1.4")
     found, took = search_until(server, "zebra", lambda found: len(found) == 1)
