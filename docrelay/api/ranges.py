@@ -52,7 +52,7 @@ def byte_range(headers: dict[str, str], size: int, etag: str, mtime: str) -> tup
         return None
     if not first_text:
         suffix = int(last_text)
-        if suffix == 0:
+        if suffix == 0 or size == 0:
             raise RangeNotSatisfiable("The range asks for no bytes of the file.", size)
         return max(size - suffix, 0), size - 1
     first = int(first_text)

@@ -75,7 +75,10 @@ class ApiRouter:
                 raise NotFound(f"There is no endpoint {name!r}.")
             if request.method not in endpoint.methods:
                 allowed = ", ".join(sorted(endpoint.methods))
-                raise MethodNotAllowed(f"{name} takes {allowed}, not {request.method}.")
+                message = f"{name} takes {allowed}, not {request.method}."
+                refused = error_response(name, MethodNotAllowed(message))
+                refused.headers["Allow"] = allowed  # RFC 9110 §15.5.6: a 405 names them
+                return refused
             call = Call(self.services, request, Params({}), name)
             if endpoint.authenticated:
                 await self._authenticate(call)
