@@ -14,6 +14,7 @@ from docrelay.catalog.catalog import Catalog
 from docrelay.catalog.items import Item
 from docrelay.config import CustomActionSetting, Settings
 from docrelay.errors import Forbidden, NotFound
+from docrelay.names import name_key
 
 log = logging.getLogger("docrelay.actions")
 
@@ -84,7 +85,8 @@ def archive(context: ActionContext) -> str:
     catalog, folder_name = context.catalog, context.settings.archive_folder
     top = catalog.top_folder(context.item)
     folders = (child for child in catalog.children(top.id) if child.is_folder)
-    archive_folder = next((child for child in folders if child.title == folder_name), None)
+    wanted = name_key(folder_name)  # "archive" and "Archive" are the same name (SPEC §6)
+    archive_folder = next((child for child in folders if name_key(child.title) == wanted), None)
     if archive_folder is None:
         archive_folder = catalog.create_folder(top.id, folder_name, "fail")
     if context.item.ancestry.startswith(archive_folder.child_ancestry):

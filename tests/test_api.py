@@ -9,6 +9,7 @@ from starlette.testclient import TestClient
 
 from docrelay.api.router import ENDPOINTS
 from docrelay.app import create_app
+from docrelay.errors import NotFound
 
 SHAPES = {
     "upload": "result",
@@ -248,3 +249,25 @@ def test_a_form_body_may_carry_raw_utf8_and_percent_escapes(wf: Workfront) -> No
         headers={**wf.headers, "Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.json()["title"] == "café crème"
+
+
+def test_archive_uses_a_folder_whose_name_differs_only_in_case(wf: Workfront) -> None:
+    existing = wf.folder("/", "archive")
+    item = wf.upload("/", "old.txt", b"old")
+    response = wf.get("customAction", params={"name": "archive", "id": item["id"]})
+    assert response.json() == {"status": "success"}
+    assert [entry["id"] for entry in wf.files(existing["id"])] == [item["id"]]
+
+
+def test_a_listing_racing_a_rename_above_it_hides_nothing(wf: Workfront) -> None:
+    catalog = wf.client.app.state.services.catalog
+    top = wf.folder("/", "S")
+    inner = wf.folder(top["id"], "T")
+    leaf = wf.upload(inner["id"], "f.txt", b"f")
+    folder, old_path = catalog.fresh(inner["id"])
+    assert wf.call("PUT", "rename", params={"id": top["id"], "name": "S2"}).status_code == 200
+    with pytest.raises(NotFound):
+        catalog.reconcile(folder, old_path)  # a crawl that read the path before the rename
+    assert wf.metadata(inner["id"])["title"] == "T"
+    assert wf.metadata(leaf["id"])["title"] == "f.txt"
+    assert [entry["id"] for entry in wf.files(inner["id"])] == [leaf["id"]]

@@ -37,6 +37,12 @@ from docrelay.store.roots import RootsStore
 log = logging.getLogger("docrelay.catalog")
 
 RESERVATION_SECONDS = 24 * 3600
+
+
+class StalePath(NotFound):
+    """A folder was listed at a path it left (renamed or moved through docrelay)."""
+
+
 TEMPORARY_SECONDS = 24 * 3600
 THIS_PROCESS = f"{socket.gethostname()} {os.getpid()}"
 
@@ -208,7 +214,7 @@ class Catalog:
                 entry = None
             if entry is not None and entry.kind == item.kind:
                 return self._refresh(item, entry), path
-            if self._mark_gone(item):
+            if self._mark_gone(item, path):
                 raise NotFound("The item is no longer in the store.")
             # renamed or moved through docrelay meanwhile: look again
         raise NotFound("The item is no longer in the store.")
@@ -223,8 +229,9 @@ class Catalog:
         assert refreshed is not None
         return refreshed
 
-    def _mark_gone(self, item: Item) -> bool:
-        """Mark the item gone unless it changed since it was read; whether it was."""
+    def _mark_gone(self, item: Item, path: Path) -> bool:
+        """Mark the item gone unless it (or a folder above it) changed since it was read
+        at ``path``, e.g. renamed through docrelay meanwhile; whether it was."""
         with self.db.write() as connection:
             self.db.lock_folder(connection, item.parent_pk or ROOT_PK)
             current = self._row(connection, pk=item.pk)
@@ -234,6 +241,11 @@ class Catalog:
                 item.state,
             ):
                 return False
+            try:
+                if reconcile.path_of(connection, current) != path:
+                    return False
+            except NotFound:
+                return False  # an ancestor is gone: marking it covered this item
             reconcile.mark_gone(connection, [item], time.time())
         return True
 
@@ -250,10 +262,15 @@ class Catalog:
 
     def children(self, folder_id: str) -> list[Item]:
         """The present children of a folder, reconciled with the store, in listing order."""
-        folder, path = self.fresh(folder_id)
-        if not folder.is_folder:
-            raise BadRequest("The id is a file, not a folder.")
-        return sorted(self.reconcile(folder, path), key=Item.sort_key)
+        for _attempt in range(3):
+            folder, path = self.fresh(folder_id)
+            if not folder.is_folder:
+                raise BadRequest("The id is a file, not a folder.")
+            try:
+                return sorted(self.reconcile(folder, path), key=Item.sort_key)
+            except StalePath:
+                continue  # renamed or moved through docrelay meanwhile: look again
+        raise NotFound("The folder is no longer in the store.")
 
     def reconcile(self, folder: Item, path: Path) -> list[Item]:
         """Bring the folder's catalogued children in step with the store; the present ones.
@@ -268,7 +285,8 @@ class Catalog:
             try:
                 entries = self.store.list_folder(path)
             except (FileNotFoundError, NotADirectoryError):
-                self._mark_gone(folder)
+                if not self._mark_gone(folder, path):
+                    raise StalePath("The folder moved while it was listed.") from None
                 raise NotFound("The folder is no longer in the store.") from None
             if not reconcile.differs(rows, entries):
                 return [row for row in rows if row.state == PRESENT]
