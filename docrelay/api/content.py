@@ -1,6 +1,8 @@
 """download and thumbnail: a file's bytes, streamed, and its preview."""
 
 import email.utils
+import io
+import os
 import unicodedata
 from collections.abc import AsyncIterator
 from typing import BinaryIO
@@ -10,6 +12,7 @@ import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from docrelay import audit
 from docrelay.api.context import Call
 from docrelay.api.ranges import byte_range, not_modified, quoted_etag
 from docrelay.catalog.items import PENDING, Item
@@ -19,9 +22,11 @@ from docrelay.services import Services
 from docrelay.store.base import Path
 from docrelay.thumbnails import Thumbnail, box_width
 
-# Each read is one hop to a worker thread and back; at 256 KiB those hops held a download
-# to 0.7x nginx's speed, at 1 MiB it is within noise of it (bench/download.py).
+# What the page cache holds is read in the event loop: a read in a worker thread costs
+# two thread wake-ups, which held 256 KiB reads to 0.6x nginx's speed. At 1 MiB a slow
+# client holds about 4 MiB of memory; larger reads gain nothing (docs/performance.md).
 CHUNK = 1024 * 1024
+_NOWAIT = getattr(os, "RWF_NOWAIT", None)  # Linux: read only what the page cache holds
 _ATTR_CHAR = "!#$&+-.^_`|~"  # RFC 5987 attr-char besides letters and digits
 
 
@@ -38,15 +43,46 @@ def content_disposition(name: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
-async def _stream(handle: BinaryIO, first: int, length: int) -> AsyncIterator[bytes]:
+def _descriptor(handle: BinaryIO) -> int | None:
+    """The descriptor of a file opened on this machine (the local store's), for reads
+    that never wait; ``None`` for other stores' file objects, whose bytes need not be
+    those of any descriptor they hold."""
+    raw = getattr(handle, "raw", handle)
+    return raw.fileno() if _NOWAIT is not None and isinstance(raw, io.FileIO) else None
+
+
+def _cached(descriptor: int, position: int, size: int) -> memoryview | None:
+    """What the page cache holds from ``position`` on, read in the event loop without
+    waiting for the disk; ``None`` when none of it is there (EAGAIN) or the file system
+    cannot tell (EOPNOTSUPP: NFS, some FUSE file systems)."""
+    buffer = bytearray(size)
     try:
-        if first:
+        count = os.preadv(descriptor, [buffer], position, _NOWAIT or 0)
+    except OSError:
+        return None
+    return memoryview(buffer)[:count]
+
+
+async def _stream(handle: BinaryIO, first: int, length: int) -> AsyncIterator[bytes | memoryview]:
+    """The bytes ``first`` to ``first + length``: from the page cache at once when they
+    are there, otherwise (and for stores' own file objects) read in a worker thread."""
+    descriptor = _descriptor(handle)
+    try:
+        if first and descriptor is None:
             await anyio.to_thread.run_sync(handle.seek, first)
-        remaining = length
+        position, remaining = first, length
         while remaining > 0:
-            chunk = await anyio.to_thread.run_sync(handle.read, min(CHUNK, remaining))
+            size = min(CHUNK, remaining)
+            chunk: bytes | memoryview | None
+            if descriptor is None:
+                chunk = await anyio.to_thread.run_sync(handle.read, size)
+            else:
+                chunk = _cached(descriptor, position, size)
+                if chunk is None:
+                    chunk = await anyio.to_thread.run_sync(os.pread, descriptor, size, position)
             if not chunk:
                 break
+            position += len(chunk)
             remaining -= len(chunk)
             yield chunk
     finally:
@@ -55,6 +91,7 @@ async def _stream(handle: BinaryIO, first: int, length: int) -> AsyncIterator[by
 
 async def file_response(services: Services, request: Request, item: Item, path: Path) -> Response:
     """The file's bytes as SPEC.md's ``/download`` sends them (also behind downloadLink)."""
+    audit.note(request, item, path)
     if item.is_folder:
         raise BadRequest("The id is a folder; only files can be downloaded.")
     if item.state == PENDING or item.etag is None:
@@ -124,4 +161,5 @@ async def thumbnail_response(
 
 async def thumbnail(call: Call) -> Response:
     item, path = await call.visible(call.params.required("id"))
+    audit.note(call.request, item, path)
     return await thumbnail_response(call.services, item, path, call.params.get("size"))
