@@ -1,0 +1,135 @@
+"""``docrelay serve`` with one thing changed, for the experiments of the benchmarks.
+
+    .venv/bin/python bench/serve_variant.py [--http h11|httptools] [--loop asyncio|uvloop]
+        [--chunk BYTES] [--thread-reads] [--accel PREFIX] [--listing-cache] --port 0
+
+Settings come from ``DOCRELAY_*`` as for ``docrelay serve``, and the server is started by
+docrelay's own ``docrelay.serve.run``; only the named knob differs:
+
+- ``--http``/``--loop`` choose uvicorn's HTTP parser and event loop (``docrelay serve``
+  leaves both on ``auto``: httptools and uvloop when installed, as with uvicorn[standard]);
+- ``--chunk`` sets the read size of ``/download`` (``docrelay.api.content.CHUNK``);
+- ``--thread-reads`` reads every chunk in a worker thread, as docrelay did before it
+  read what the page cache holds in the event loop;
+- ``--accel PREFIX`` is a *prototype* of the proposed X-Accel-Redirect mode (see
+  docs/performance.md): ``/download`` authorises and answers the headers with
+  ``X-Accel-Redirect: PREFIX<path in the root>`` and no body, for an nginx in front to
+  send the bytes from an ``internal`` location;
+- ``--listing-cache`` is a *prototype* of the proposed listing cache: ``/files`` still
+  lists the folder in the store on every call, and answers the JSON it answered last
+  time when neither that listing (names and etags), the folder's generation nor the
+  acting user's rights changed.
+
+The prototypes are measurements of proposals, not docrelay's code.
+"""
+
+import argparse
+import dataclasses
+import functools
+from urllib.parse import quote
+
+import uvicorn
+from starlette.requests import Request
+from starlette.responses import Response
+
+from docrelay import serve
+from docrelay.api import content
+from docrelay.catalog.items import Item
+from docrelay.config import load_settings
+from docrelay.services import Services
+from docrelay.store.base import Path
+
+
+def accel_file_response(prefix: str, original):  # type: ignore[no-untyped-def]
+    async def file_response(
+        services: Services, request: Request, item: Item, path: Path
+    ) -> Response:
+        # Everything docrelay decides (404, 304, 416, the headers) is decided as for HEAD.
+        head = Request({**request.scope, "method": "HEAD"}, request.receive)
+        response = await original(services, head, item, path)
+        if request.method == "HEAD" or response.status_code not in (200, 206):
+            return response
+        headers = dict(response.headers)
+        for computed_by_nginx in ("content-length", "content-range", "etag", "last-modified"):
+            headers.pop(computed_by_nginx, None)
+        headers["x-accel-redirect"] = prefix + quote("/".join(path))
+        return Response(status_code=200, headers=headers)
+
+    return file_response
+
+
+async def threaded_stream(handle, first, length):  # type: ignore[no-untyped-def]
+    """docrelay's ``_stream`` before reads from the page cache: every read in a worker
+    thread."""
+    import anyio.to_thread
+
+    try:
+        if first:
+            await anyio.to_thread.run_sync(handle.seek, first)
+        remaining = length
+        while remaining > 0:
+            chunk = await anyio.to_thread.run_sync(handle.read, min(content.CHUNK, remaining))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+            yield chunk
+    finally:
+        await anyio.to_thread.run_sync(handle.close)
+
+
+def cached_listings(original):  # type: ignore[no-untyped-def]
+    from docrelay.api import browse
+
+    last: dict[str, tuple[object, bytes]] = {}
+
+    async def list_files(call):  # type: ignore[no-untyped-def]
+        if call.params.get("max") or call.params.get("offset"):
+            return await original(call)
+        folder, path = await call.visible(call.params.folder_id())
+        if not folder.is_folder:
+            return await original(call)
+        entries = await call.run(call.services.store.list_folder, path)
+        listed = hash(tuple((entry.name, entry.etag) for entry in entries))
+        key = (folder.generation, call.rights(folder), listed)
+        kept = last.get(folder.id)
+        if kept is not None and kept[0] == key:
+            return Response(kept[1], media_type="application/json")
+        response = await original(call)
+        if response.status_code == 200:
+            last[folder.id] = (key, bytes(response.body))
+        return response
+
+    browse.list_files = list_files
+    from docrelay.api import router
+
+    router.ENDPOINTS["files"] = dataclasses.replace(router.ENDPOINTS["files"], handler=list_files)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--http", choices=["auto", "h11", "httptools"], default="auto")
+    parser.add_argument("--loop", choices=["auto", "asyncio", "uvloop"], default="auto")
+    parser.add_argument("--chunk", type=int, help="bytes per read of /download")
+    parser.add_argument("--accel", metavar="PREFIX", help="X-Accel-Redirect prototype")
+    parser.add_argument("--thread-reads", action="store_true", help="every read in a thread")
+    parser.add_argument("--listing-cache", action="store_true", help="listing prototype")
+    options = parser.parse_args()
+    if options.chunk:
+        content.CHUNK = options.chunk
+    if options.listing_cache:
+        from docrelay.api import browse
+
+        cached_listings(browse.list_files)
+    if options.thread_reads:
+        content._stream = threaded_stream
+    if options.accel:
+        content.file_response = accel_file_response(options.accel, content.file_response)
+    config = functools.partial(uvicorn.Config, http=options.http, loop=options.loop)
+    serve.uvicorn = type("uvicorn", (), {"Config": config, "Server": uvicorn.Server})  # type: ignore[assignment]
+    settings, origins = load_settings({"port": options.port})
+    serve.run(settings, origins)
+
+
+if __name__ == "__main__":
+    main()
