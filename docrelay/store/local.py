@@ -100,7 +100,11 @@ class LocalStore(Store):
 
     def real(self, path: Path) -> FsPath:
         """The file-system path of ``path``, refused unless it resolves inside the root and,
-        links followed, outside docrelay's own temporaries and trash."""
+        links followed, outside docrelay's own temporaries and trash.
+
+        The path is checked, then opened: someone who can write into the share could swap
+        a folder for a link in between. Closing that window needs opening each name with
+        O_NOFOLLOW relative to its folder's descriptor, which is not done yet."""
         candidate = self.root.joinpath(*path)
         resolved = FsPath(os.path.realpath(candidate))
         if resolved != self.root and not resolved.is_relative_to(self.root):
