@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.pool import NullPool
 
+from docrelay.catalog.catalog import ensure_root
 from docrelay.catalog.db import Database, catalog_url
 from docrelay.catalog.items import PRESENT, ROOT_PK, name_columns, new_id
 from docrelay.catalog.schema import items
@@ -98,21 +99,7 @@ def synthetic_rows(count: int, rng: random.Random, now: float) -> Iterator[dict[
 def fill(database: Database, count: int, rng: random.Random) -> None:
     now = time.time()
     with database.write() as connection:
-        connection.execute(
-            insert(items).values(
-                pk=ROOT_PK,
-                id="/",
-                parent_pk=None,
-                kind="folder",
-                state=PRESENT,
-                size=0,
-                mtime_ms=0,
-                ancestry="",
-                created_at=now,
-                changed_at=now,
-                **name_columns("", "folder"),
-            )
-        )
+        ensure_root(connection)
     batch = []
     for row in synthetic_rows(count, rng, now):
         batch.append(row)

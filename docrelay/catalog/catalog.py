@@ -39,6 +39,28 @@ log = logging.getLogger("docrelay.catalog")
 RESERVATION_SECONDS = 24 * 3600
 
 
+def ensure_root(connection: Connection) -> None:
+    """Insert the root item (pk 1, id "/") unless the catalog has it."""
+    if connection.execute(select(items.c.pk).where(items.c.pk == ROOT_PK)).first():
+        return
+    now = time.time()
+    connection.execute(
+        insert(items).values(
+            pk=ROOT_PK,
+            id=ROOT_ID,
+            parent_pk=None,
+            kind="folder",
+            state=PRESENT,
+            size=0,
+            mtime_ms=0,
+            ancestry="",
+            created_at=now,
+            changed_at=now,
+            **name_columns("", "folder"),
+        )
+    )
+
+
 class StalePath(NotFound):
     """A folder was listed at a path it left (renamed or moved through docrelay)."""
 
@@ -128,27 +150,9 @@ class Catalog:
     def open(self) -> None:
         """Migrate, make sure the root exists, and sweep what a crash left behind."""
         self.db.migrate()
-        now = time.time()
         with self.db.write() as connection:
             self.db.lock_folder(connection, ROOT_PK)
-            if connection.execute(select(items.c.pk).where(items.c.pk == ROOT_PK)).first():
-                pass
-            else:
-                connection.execute(
-                    insert(items).values(
-                        pk=ROOT_PK,
-                        id=ROOT_ID,
-                        parent_pk=None,
-                        kind="folder",
-                        state=PRESENT,
-                        size=0,
-                        mtime_ms=0,
-                        ancestry="",
-                        created_at=now,
-                        changed_at=now,
-                        **name_columns("", "folder"),
-                    )
-                )
+            ensure_root(connection)
         self.sweep_temporaries()
 
     def server_value(self, key: str) -> str | None:
