@@ -34,7 +34,7 @@ def child_rows(connection: Connection, folder_pk: int) -> list[Item]:
     rows = connection.execute(
         select(items).where(items.c.parent_pk == folder_pk, items.c.state.in_(_TRACKED))
     ).all()
-    return [Item.from_row(row) for row in rows]
+    return Item.from_rows(rows)
 
 
 def _same(item: Item, entry: Entry) -> bool:

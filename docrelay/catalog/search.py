@@ -47,7 +47,7 @@ def search(
     )
     if statement is None:
         return []
-    return [Item.from_row(row) for row in connection.execute(statement)]
+    return Item.from_rows(connection.execute(statement).all())
 
 
 def search_statement(
