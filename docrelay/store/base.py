@@ -19,7 +19,7 @@ To write a new backend, subclass ``Store`` and implement every abstract method:
 """
 
 import abc
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Literal
 
@@ -74,6 +74,15 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def list_folder(self, folder: Path) -> list[Entry]:
         """The visible children of ``folder``."""
+
+    def listing_stamp(self, folder: Path) -> Hashable | None:
+        """A value that is equal to an earlier one only if ``list_folder(folder)`` would
+        answer as it did when that one was taken (ask before listing); None when the
+        store cannot tell without listing, as here."""
+        return None
+
+    def close(self) -> None:  # noqa: B027 - most stores hold nothing open
+        """Release what the store holds open (file-event watches)."""
 
     @abc.abstractmethod
     def stat(self, path: Path) -> Entry: ...

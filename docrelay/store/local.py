@@ -7,12 +7,15 @@ import os
 import secrets
 import shutil
 import stat as stat_module
+import threading
+from collections.abc import Hashable
 from pathlib import Path as FsPath
 from typing import BinaryIO
 
 from docrelay.errors import StoreUnavailable
 from docrelay.names import INTERNAL_PREFIX, name_key
 from docrelay.store.base import Entry, Kind, Path, Store, Writer
+from docrelay.store.changes import FolderChanges
 
 log = logging.getLogger("docrelay.store.local")
 
@@ -93,6 +96,28 @@ class LocalStore(Store):
     def __init__(self, root: FsPath) -> None:
         self.root = root.resolve()
         self.description = f"local folder {self.root}"
+        self._changes: FolderChanges | None = None  # made on first use
+        self._changes_lock = threading.Lock()
+
+    @property
+    def changes(self) -> FolderChanges:
+        with self._changes_lock:
+            if self._changes is None:
+                self._changes = FolderChanges()
+            return self._changes
+
+    def listing_stamp(self, folder: Path) -> Hashable | None:
+        try:
+            directory = self.real(folder)
+        except OSError:
+            return None
+        return self.changes.stamp(str(directory))
+
+    def close(self) -> None:
+        with self._changes_lock:
+            if self._changes is not None:
+                self._changes.close()
+                self._changes = None
 
     def check(self) -> None:
         if not self.root.is_dir():
@@ -122,25 +147,34 @@ class LocalStore(Store):
         except FileNotFoundError:
             self.check()
             raise
+        rechecked: list[str] = []  # what file events of this folder may not tell of
         with scan:
             for item in scan:
                 if item.name.startswith(INTERNAL_PREFIX):
                     continue
-                entry = self._visible(folder, item)
+                entry = self._visible(folder, item, rechecked)
                 if entry is not None:
                     entries.append(entry)
+        if self._changes is not None:
+            self._changes.listed(str(directory), rechecked)
         return entries
 
-    def _visible(self, folder: Path, item: os.DirEntry[str]) -> Entry | None:
+    def _visible(self, folder: Path, item: os.DirEntry[str], rechecked: list[str]) -> Entry | None:
         try:
             link = item.is_symlink()
             if link:
+                rechecked.append(item.name)
                 self.real((*folder, item.name))  # refuses a link that leaves the root
             info = item.stat()
         except OSError:
             return None  # a broken link, a link out of the root, or gone meanwhile
-        if not (stat_module.S_ISDIR(info.st_mode) or stat_module.S_ISREG(info.st_mode)):
+        if stat_module.S_ISDIR(info.st_mode):
+            if not link:
+                rechecked.append(item.name)
+        elif not stat_module.S_ISREG(info.st_mode):
             return None  # sockets, devices, FIFOs
+        elif info.st_nlink > 1 and not link:
+            rechecked.append(item.name)  # a hard link: written through its other name
         if link and stat_module.S_ISDIR(info.st_mode) and self._loops(folder, item.path):
             return None
         return _entry(item.name, info)

@@ -6,7 +6,7 @@ neither renamed, moved nor deleted.
 """
 
 import errno
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import BinaryIO
 
 from docrelay.errors import BadRequest, DocrelayError
@@ -43,6 +43,16 @@ class RootsStore(Store):
             store, inner = self._split(folder)
             return store.list_folder(inner)
         return [self._root_entry(name, store) for name, store in self.stores.items()]
+
+    def listing_stamp(self, folder: Path) -> Hashable | None:
+        if not folder:
+            return None  # the top: each root's own modification time is listed
+        store, inner = self._split(folder)
+        return store.listing_stamp(inner)
+
+    def close(self) -> None:
+        for store in self.stores.values():
+            store.close()
 
     def _root_entry(self, name: str, store: Store) -> Entry:
         try:
