@@ -57,7 +57,7 @@ def build_services(settings: Settings) -> Services:
     store = open_stores(settings)
     store.check()
     database = Database(settings.catalog_url())
-    catalog = Catalog(database, store)
+    catalog = Catalog(database, store, settings.listing_cache_items)
     catalog.open()
     return Services(
         settings=settings,
@@ -114,6 +114,7 @@ def create_app(settings: Settings, services: Services | None = None) -> Starlett
             if audit is not None:
                 audit.close()
             services.catalog.db.dispose()  # close pooled connections (a new pool opens on use)
+            services.store.close()  # its file-event watches (made again on use)
 
     methods = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
     routes = [

@@ -123,7 +123,9 @@ def _catalog(config: Path | None, data_dir: Path | None, root: str | None) -> An
     from docrelay.app import build_services
 
     settings, _origins = _settings(config, data_dir=data_dir, root=root)
-    return build_services(settings).catalog, settings
+    # a command lists a folder once: keeping listings (and their file-event watches) is moot
+    once = settings.model_copy(update={"listing_cache_items": 0})
+    return build_services(once).catalog, settings
 
 
 @trash_app.command("list")

@@ -125,6 +125,12 @@ class Settings(BaseSettings):
         "docrelay's back (0: never).",
     )
     watch: bool = Field(True, description="Follow file-system events of a local root.")
+    listing_cache_items: int = Field(
+        50_000,
+        ge=0,
+        description="Children of recent folder listings kept in memory, about 2 KiB each, "
+        "answered again while nothing changed (0: list every time; see docs/performance.md).",
+    )
     thumbnail_concurrency: int = Field(2, ge=1, description="Thumbnails rendered at once.")
     thumbnail_max_pixels: int = Field(
         64_000_000, ge=1, description="Larger images get an icon instead of a preview."

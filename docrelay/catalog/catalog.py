@@ -28,6 +28,7 @@ from docrelay.catalog.items import (
     name_columns,
     new_id,
 )
+from docrelay.catalog.listings import Listing, Listings, shape_of
 from docrelay.catalog.schema import items, server_values, temporaries, trash
 from docrelay.errors import BadRequest, Conflict, NotFound, StoreUnavailable
 from docrelay.names import check_name, first_free_name, name_key, numbered_names
@@ -88,9 +89,10 @@ def _abandoned(holder: str | None, created_at: float) -> bool:
 
 
 class Catalog:
-    def __init__(self, database: Database, store: Store) -> None:
+    def __init__(self, database: Database, store: Store, listing_budget: int = 0) -> None:
         self.db = database
         self.store = store
+        self.listings = Listings(listing_budget)  # see docrelay/catalog/listings.py
         # several roots: the top is virtual and its children are the roots' folders
         self.several_roots = isinstance(store, RootsStore)
         self._root_names: dict[int, str] = {}
@@ -142,7 +144,7 @@ class Catalog:
             rows = connection.execute(
                 select(items).where(items.c.parent_pk == ROOT_PK, items.c.name_raw.in_(wanted))
             ).all()
-        tops = [Item.from_row(row) for row in rows]
+        tops = Item.from_rows(rows)
         return [(top.pk, top.child_ancestry) for top in tops]
 
     # -- set-up ------------------------------------------------------------------------
@@ -266,38 +268,67 @@ class Catalog:
 
     def children(self, folder_id: str) -> list[Item]:
         """The present children of a folder, reconciled with the store, in listing order."""
+        return self.listing(folder_id).items
+
+    def listing(self, folder_id: str) -> Listing:
+        """The folder's listing (its present children, in listing order), reconciled with
+        the store now."""
         for _attempt in range(3):
             folder, path = self.fresh(folder_id)
             if not folder.is_folder:
                 raise BadRequest("The id is a file, not a folder.")
             try:
-                return sorted(self.reconcile(folder, path), key=Item.sort_key)
+                return self._listing(folder, path)
             except StalePath:
                 continue  # renamed or moved through docrelay meanwhile: look again
         raise NotFound("The folder is no longer in the store.")
 
     def reconcile(self, folder: Item, path: Path) -> list[Item]:
-        """Bring the folder's catalogued children in step with the store; the present ones.
+        """Bring the folder's catalogued children in step with the store; the present ones,
+        in listing order."""
+        return self._listing(folder, path).items
 
-        A listing taken while a change was made through docrelay is stale (the change
-        bumped the folder's generation) and is taken again rather than applied.
-        """
+    def _listing(self, folder: Item, path: Path) -> Listing:
+        """A listing taken while a change was made through docrelay is stale (the change
+        bumped the folder's generation) and is taken again rather than applied."""
         for _attempt in range(5):
+            kept = self.listings.get(folder.pk)
+            stamp = self.store.listing_stamp(path) if self.listings.enabled else None
             with self.db.read() as connection:
                 generation = reconcile.generation(connection, folder.pk)
-                rows = reconcile.child_rows(connection, folder.pk)
+            if kept is not None and kept.vouched(generation, stamp):
+                return kept
             try:
                 entries = self.store.list_folder(path)
             except (FileNotFoundError, NotADirectoryError):
+                self.listings.drop(folder.pk)
                 if not self._mark_gone(folder, path):
                     raise StalePath("The folder moved while it was listed.") from None
                 raise NotFound("The folder is no longer in the store.") from None
-            if not reconcile.differs(rows, entries):
-                return [row for row in rows if row.state == PRESENT]
-            with self.db.write() as connection:
-                self.db.lock_folder(connection, folder.pk)
-                if reconcile.generation(connection, folder.pk) == generation:
-                    return reconcile.apply(connection, self.store, folder, entries)
+            shape = shape_of(entries)
+            if kept is not None and kept.generation == generation and kept.shape == shape:
+                listing = kept.renewed(stamp)
+                self.listings.put(listing)
+                return listing
+            with self.db.read() as connection:
+                rows = reconcile.child_rows(connection, folder.pk)
+            if reconcile.differs(rows, entries):
+                with self.db.write() as connection:
+                    self.db.lock_folder(connection, folder.pk)
+                    if reconcile.generation(connection, folder.pk) != generation:
+                        continue
+                    present = reconcile.apply(connection, self.store, folder, entries)
+            else:
+                present = [row for row in rows if row.state == PRESENT]
+            listing = Listing(
+                folder_pk=folder.pk,
+                generation=generation,
+                stamp=stamp,
+                shape=shape,
+                items=sorted(present, key=Item.sort_key),
+            )
+            self.listings.put(listing)
+            return listing
         raise StoreUnavailable("The folder changes too fast to be listed; try again.")
 
     def subtree_count(self) -> int:
