@@ -1,7 +1,7 @@
 """``docrelay serve`` with one thing changed, for the experiments of the benchmarks.
 
     .venv/bin/python bench/serve_variant.py [--http h11|httptools] [--loop asyncio|uvloop]
-        [--chunk BYTES] [--thread-reads] [--accel PREFIX] [--listing-cache] --port 0
+        [--chunk BYTES] [--thread-reads] [--accel PREFIX] --port 0
 
 Settings come from ``DOCRELAY_*`` as for ``docrelay serve``, and the server is started by
 docrelay's own ``docrelay.serve.run``; only the named knob differs:
@@ -14,17 +14,12 @@ docrelay's own ``docrelay.serve.run``; only the named knob differs:
 - ``--accel PREFIX`` is a *prototype* of the proposed X-Accel-Redirect mode (see
   docs/performance.md): ``/download`` authorises and answers the headers with
   ``X-Accel-Redirect: PREFIX<path in the root>`` and no body, for an nginx in front to
-  send the bytes from an ``internal`` location;
-- ``--listing-cache`` is a *prototype* of the proposed listing cache: ``/files`` still
-  lists the folder in the store on every call, and answers the JSON it answered last
-  time when neither that listing (names and etags), the folder's generation nor the
-  acting user's rights changed.
+  send the bytes from an ``internal`` location.
 
-The prototypes are measurements of proposals, not docrelay's code.
+The prototype is a measurement of a proposal, not docrelay's code.
 """
 
 import argparse
-import dataclasses
 import functools
 from urllib.parse import quote
 
@@ -77,34 +72,6 @@ async def threaded_stream(handle, first, length):  # type: ignore[no-untyped-def
         await anyio.to_thread.run_sync(handle.close)
 
 
-def cached_listings(original):  # type: ignore[no-untyped-def]
-    from docrelay.api import browse
-
-    last: dict[str, tuple[object, bytes]] = {}
-
-    async def list_files(call):  # type: ignore[no-untyped-def]
-        if call.params.get("max") or call.params.get("offset"):
-            return await original(call)
-        folder, path = await call.visible(call.params.folder_id())
-        if not folder.is_folder:
-            return await original(call)
-        entries = await call.run(call.services.store.list_folder, path)
-        listed = hash(tuple((entry.name, entry.etag) for entry in entries))
-        key = (folder.generation, call.rights(folder), listed)
-        kept = last.get(folder.id)
-        if kept is not None and kept[0] == key:
-            return Response(kept[1], media_type="application/json")
-        response = await original(call)
-        if response.status_code == 200:
-            last[folder.id] = (key, bytes(response.body))
-        return response
-
-    browse.list_files = list_files
-    from docrelay.api import router
-
-    router.ENDPOINTS["files"] = dataclasses.replace(router.ENDPOINTS["files"], handler=list_files)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, default=0)
@@ -113,14 +80,9 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, help="bytes per read of /download")
     parser.add_argument("--accel", metavar="PREFIX", help="X-Accel-Redirect prototype")
     parser.add_argument("--thread-reads", action="store_true", help="every read in a thread")
-    parser.add_argument("--listing-cache", action="store_true", help="listing prototype")
     options = parser.parse_args()
     if options.chunk:
         content.CHUNK = options.chunk
-    if options.listing_cache:
-        from docrelay.api import browse
-
-        cached_listings(browse.list_files)
     if options.thread_reads:
         content._stream = threaded_stream
     if options.accel:
