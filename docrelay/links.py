@@ -5,7 +5,6 @@ alone opens its item, no other, and is the same on every call and across restart
 """
 
 import base64
-import hashlib
 import hmac
 from urllib.parse import quote
 
@@ -17,11 +16,12 @@ THUMBNAIL = "thumbnail"
 class Links:
     def __init__(self, base_url: str, secret: bytes, signed: bool = True) -> None:
         self.base_url = base_url.rstrip("/")
-        self._secret = secret
+        self._keyed = hmac.new(secret, digestmod="sha256")  # copied for each signature
         self.signed = signed  # False: the pages ask for a sign-in instead (``links = "sign-in"``)
 
     def signature(self, purpose: str, item_id: str) -> str:
-        mac = hmac.new(self._secret, f"{purpose}\x00{item_id}".encode(), hashlib.sha256)
+        mac = self._keyed.copy()
+        mac.update(f"{purpose}\x00{item_id}".encode())
         return base64.urlsafe_b64encode(mac.digest()[:18]).decode()
 
     def verify(self, purpose: str, item_id: str, signature: str | None) -> bool:
