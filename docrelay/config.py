@@ -125,6 +125,12 @@ class Settings(BaseSettings):
         "docrelay's back (0: never).",
     )
     watch: bool = Field(True, description="Follow file-system events of a local root.")
+    accel_redirect: str | None = Field(
+        None,
+        description="The path of an nginx `internal` location that serves the root folder, "
+        "e.g. `/.docrelay-files/`: downloads are authorised by docrelay and sent by nginx "
+        "(`X-Accel-Redirect`; local roots only; docs/deploy.md).",
+    )
     listing_cache_items: int = Field(
         50_000,
         ge=0,
@@ -192,6 +198,15 @@ class Settings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @field_validator("accel_redirect")
+    @classmethod
+    def _a_location(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not value.startswith("/") or any(char in value for char in "?#%\\ \t\r\n"):
+            raise ValueError("accel_redirect must be a path such as /.docrelay-files/")
+        return value if value.endswith("/") else value + "/"
 
     def base_url(self) -> str:
         if self.public_url:

@@ -4,6 +4,7 @@ nginx (Debian's) serves deploy/nginx-docrelay.conf as written, with only its fou
 placeholders replaced: a throwaway certificate, a free port, and the upstream.
 """
 
+import contextlib
 import hashlib
 import os
 import re
@@ -68,17 +69,18 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-@pytest.fixture
-def proxied(
-    tmp_path: Path, start_server: Callable[..., Server]
+@contextlib.contextmanager
+def _proxy(
+    tmp_path: Path, start_server: Callable[..., Server], **env: str
 ) -> Iterator[tuple[str, Server, Path]]:
+    """docrelay on ``tmp_path/documents`` behind nginx running the example as written."""
     nginx = _need("nginx")
     port = _free_port()
     root = tmp_path / "documents"
     root.mkdir()
     public_url = f"https://docs.example.com:{port}"
     server = start_server(
-        root, tmp_path / "data", DOCRELAY_API_KEY=API_KEY, DOCRELAY_PUBLIC_URL=public_url
+        root, tmp_path / "data", DOCRELAY_API_KEY=API_KEY, DOCRELAY_PUBLIC_URL=public_url, **env
     )
     cert, key = _certificate(tmp_path)
     site = EXAMPLE.read_text()
@@ -86,10 +88,13 @@ def proxied(
     site = site.replace("listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;")
     site = site.replace("/etc/ssl/docs.example.com.crt", str(cert))
     site = site.replace("/etc/ssl/docs.example.com.key", str(key))
+    site = site.replace("alias /srv/documents/;", f"alias {root}/;")
     temp = tmp_path / "nginx"
     temp.mkdir()
+    # as root, nginx's workers would be nobody, who cannot read pytest's private folders
+    user = "user root;\n" if os.geteuid() == 0 else ""
     (temp / "nginx.conf").write_text(
-        f"daemon off;\npid {temp}/nginx.pid;\nerror_log {temp}/error.log;\n"
+        f"{user}daemon off;\npid {temp}/nginx.pid;\nerror_log {temp}/error.log;\n"
         "events { worker_connections 64; }\n"
         f"http {{\n access_log off;\n client_body_temp_path {temp}/body;\n"
         f" proxy_temp_path {temp}/proxy;\n fastcgi_temp_path {temp}/fcgi;\n"
@@ -107,6 +112,23 @@ def proxied(
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture
+def proxied(
+    tmp_path: Path, start_server: Callable[..., Server]
+) -> Iterator[tuple[str, Server, Path]]:
+    with _proxy(tmp_path, start_server) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def accelerated(
+    tmp_path: Path, start_server: Callable[..., Server]
+) -> Iterator[tuple[str, Server, Path]]:
+    """The same, with nginx sending the downloads (accel_redirect)."""
+    with _proxy(tmp_path, start_server, DOCRELAY_ACCEL_REDIRECT="/.docrelay-files/") as proxy:
+        yield proxy
 
 
 def test_the_guide_shows_the_tested_example() -> None:
@@ -143,3 +165,65 @@ def test_workfront_through_the_proxy(proxied: tuple[str, Server, Path]) -> None:
         )
         assert part.status_code == 206 and part.content == content[10:20]
         assert re.match(r"attachment; filename=", part.headers["content-disposition"])
+
+
+def test_nginx_sends_the_downloads_docrelay_authorises(
+    accelerated: tuple[str, Server, Path],
+) -> None:
+    url, server, _cert = accelerated
+    headers = {"apiKey": API_KEY, "username": "ada@example.com"}
+    root = Path(server.root)
+    name = "Q3 plan: 50% done? #1 é.pdf"
+    content = hashlib.sha256(b"accel").digest() * 40_000  # 1.25 MiB
+    (root / "shared").mkdir()
+    (root / "shared" / name).write_bytes(content)
+    with httpx.Client(verify=False, timeout=60, trust_env=False) as http:
+        base = f"{url}/api"
+        [folder] = http.get(f"{base}/files", headers=headers, params={"parentId": "/"}).json()
+        [item] = http.get(
+            f"{base}/files", headers=headers, params={"parentId": folder["id"]}
+        ).json()
+        whole = http.get(f"{base}/download", headers=headers, params={"id": item["id"]})
+        assert whole.status_code == 200, whole.text
+        assert whole.content == content
+        assert "x-accel-redirect" not in whole.headers
+        assert whole.headers["content-type"] == "application/pdf"
+        assert whole.headers["content-disposition"].startswith("attachment; filename=")
+        assert "filename*=UTF-8''" in whole.headers["content-disposition"]
+        assert whole.headers["x-content-type-options"] == "nosniff"
+        assert whole.headers["content-security-policy"] == "default-src 'none'; sandbox"
+        assert whole.headers["cache-control"] == "private, no-cache"
+        etag = whole.headers["etag"]
+        part = http.get(
+            f"{base}/download",
+            headers={**headers, "Range": "bytes=1000-1999"},
+            params={"id": item["id"]},
+        )
+        assert part.status_code == 206 and part.content == content[1000:2000]
+        assert part.headers["content-range"] == f"bytes 1000-1999/{len(content)}"
+        again = http.get(
+            f"{base}/download",
+            headers={**headers, "If-None-Match": etag},
+            params={"id": item["id"]},
+        )
+        assert again.status_code == 304 and again.content == b""
+        head = http.head(f"{base}/download", headers=headers, params={"id": item["id"]})
+        assert head.status_code == 200 and head.headers["content-length"] == str(len(content))
+        link = http.get(item["downloadLink"].replace(public_origin(item), url))
+        assert link.status_code == 200 and link.content == content
+        # docrelay still decides who gets what, and that the file is still there
+        refused = http.get(
+            f"{base}/download", headers={**headers, "apiKey": "wrong"}, params={"id": item["id"]}
+        )
+        assert refused.status_code == 403 and refused.content != content
+        assert http.get(f"{url}/.docrelay-files/shared/x.pdf").status_code == 404
+        assert http.get(f"{url}/.docrelay-files/").status_code == 404
+        (root / "shared" / name).unlink()
+        gone = http.get(f"{base}/download", headers=headers, params={"id": item["id"]})
+        assert gone.status_code == 404 and gone.json()["status"] == "error"
+
+
+def public_origin(item: dict[str, str]) -> str:
+    """The scheme, host and port of the item's links (the public URL, not this client's)."""
+    scheme, _, rest = item["downloadLink"].partition("://")
+    return f"{scheme}://{rest.split('/', 1)[0]}"

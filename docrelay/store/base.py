@@ -81,6 +81,11 @@ class Store(abc.ABC):
         store cannot tell without listing, as here."""
         return None
 
+    def on_this_machine(self, path: Path) -> bool:
+        """Whether the file at ``path`` is on this machine's file system, under the root,
+        for a web server beside docrelay to send (``accel_redirect``)."""
+        return False
+
     def close(self) -> None:  # noqa: B027 - most stores hold nothing open
         """Release what the store holds open (file-event watches)."""
 

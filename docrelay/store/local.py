@@ -113,6 +113,13 @@ class LocalStore(Store):
             return None
         return self.changes.stamp(str(directory))
 
+    def on_this_machine(self, path: Path) -> bool:
+        try:
+            self.real(path)  # inside the root, links followed
+        except OSError:
+            return False
+        return True
+
     def close(self) -> None:
         with self._changes_lock:
             if self._changes is not None:

@@ -50,6 +50,12 @@ class RootsStore(Store):
         store, inner = self._split(folder)
         return store.listing_stamp(inner)
 
+    def on_this_machine(self, path: Path) -> bool:
+        if not path:
+            return False
+        store, inner = self._split(path)
+        return store.on_this_machine(inner)
+
     def close(self) -> None:
         for store in self.stores.values():
             store.close()
