@@ -10,8 +10,8 @@ On a shared machine the speed of loopback transfers drifts from second to second
 ratio is the median of per-round ratios (docrelay and the baseline measured back to
 back), and each server's CPU time per GiB sent is shown beside it: a steadier measure of
 the work each does. ``--variants`` also measures docrelay with one knob changed
-(bench/serve_variant.py): uvicorn's HTTP parser and event loop, the read size, and the
-X-Accel-Redirect prototype behind nginx.
+(bench/serve_variant.py): uvicorn's HTTP parser and event loop, the read size; and
+docrelay with ``accel_redirect`` behind nginx, which sends the bytes.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from harness import AUTH, VENV_BIN, Server, Servers, cpu_seconds, median, record
 from wire import get
 
 BENCH = "download"
-ACCEL_PREFIX = "/_docrelay_files/"
+ACCEL_PREFIX = "/.docrelay-files/"
 
 
 def make_file(path: Path, size: int) -> None:
@@ -119,14 +119,15 @@ def variants(servers: Servers, root: Path, name: str, rounds: int, nginx: Conten
         speeds = measure([ours, nginx], rounds)
         servers.stop(variant)
         record(BENCH, f"variant {label} / nginx", paired(speeds, label, nginx.name))
-    accelerated(servers, root, name, rounds, nginx, [*launcher, "--accel", ACCEL_PREFIX])
+    accelerated(servers, root, name, rounds, nginx)
 
 
-def accelerated(
-    servers: Servers, root: Path, name: str, rounds: int, nginx: Contender, command: list[str]
-) -> None:
-    """nginx in front of docrelay: docrelay authorises, nginx sends the file."""
-    upstream = servers.docrelay(root, name="accel-docrelay", command=command)
+def accelerated(servers: Servers, root: Path, name: str, rounds: int, nginx: Contender) -> None:
+    """nginx in front of docrelay (``accel_redirect``): docrelay authorises, nginx sends
+    the file."""
+    upstream = servers.docrelay(
+        root, name="accel-docrelay", settings={"DOCRELAY_ACCEL_REDIRECT": ACCEL_PREFIX}
+    )
     front = servers.nginx(
         root,
         name="accel-nginx",
@@ -156,7 +157,7 @@ def accelerated(
         ratio,
         target=">= 0.9",
         ok=ratio >= 0.9,
-        detail="prototype: bench/serve_variant.py --accel, nginx in front",
+        detail="accel_redirect, nginx in front",
     )
 
 

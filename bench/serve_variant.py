@@ -1,7 +1,7 @@
 """``docrelay serve`` with one thing changed, for the experiments of the benchmarks.
 
     .venv/bin/python bench/serve_variant.py [--http h11|httptools] [--loop asyncio|uvloop]
-        [--chunk BYTES] [--thread-reads] [--accel PREFIX] --port 0
+        [--chunk BYTES] [--thread-reads] --port 0
 
 Settings come from ``DOCRELAY_*`` as for ``docrelay serve``, and the server is started by
 docrelay's own ``docrelay.serve.run``; only the named knob differs:
@@ -10,47 +10,17 @@ docrelay's own ``docrelay.serve.run``; only the named knob differs:
   leaves both on ``auto``: httptools and uvloop when installed, as with uvicorn[standard]);
 - ``--chunk`` sets the read size of ``/download`` (``docrelay.api.content.CHUNK``);
 - ``--thread-reads`` reads every chunk in a worker thread, as docrelay did before it
-  read what the page cache holds in the event loop;
-- ``--accel PREFIX`` is a *prototype* of the proposed X-Accel-Redirect mode (see
-  docs/performance.md): ``/download`` authorises and answers the headers with
-  ``X-Accel-Redirect: PREFIX<path in the root>`` and no body, for an nginx in front to
-  send the bytes from an ``internal`` location.
-
-The prototype is a measurement of a proposal, not docrelay's code.
+  read what the page cache holds in the event loop.
 """
 
 import argparse
 import functools
-from urllib.parse import quote
 
 import uvicorn
-from starlette.requests import Request
-from starlette.responses import Response
 
 from docrelay import serve
 from docrelay.api import content
-from docrelay.catalog.items import Item
 from docrelay.config import load_settings
-from docrelay.services import Services
-from docrelay.store.base import Path
-
-
-def accel_file_response(prefix: str, original):  # type: ignore[no-untyped-def]
-    async def file_response(
-        services: Services, request: Request, item: Item, path: Path
-    ) -> Response:
-        # Everything docrelay decides (404, 304, 416, the headers) is decided as for HEAD.
-        head = Request({**request.scope, "method": "HEAD"}, request.receive)
-        response = await original(services, head, item, path)
-        if request.method == "HEAD" or response.status_code not in (200, 206):
-            return response
-        headers = dict(response.headers)
-        for computed_by_nginx in ("content-length", "content-range", "etag", "last-modified"):
-            headers.pop(computed_by_nginx, None)
-        headers["x-accel-redirect"] = prefix + quote("/".join(path))
-        return Response(status_code=200, headers=headers)
-
-    return file_response
 
 
 async def threaded_stream(handle, first, length):  # type: ignore[no-untyped-def]
@@ -78,15 +48,12 @@ def main() -> None:
     parser.add_argument("--http", choices=["auto", "h11", "httptools"], default="auto")
     parser.add_argument("--loop", choices=["auto", "asyncio", "uvloop"], default="auto")
     parser.add_argument("--chunk", type=int, help="bytes per read of /download")
-    parser.add_argument("--accel", metavar="PREFIX", help="X-Accel-Redirect prototype")
     parser.add_argument("--thread-reads", action="store_true", help="every read in a thread")
     options = parser.parse_args()
     if options.chunk:
         content.CHUNK = options.chunk
     if options.thread_reads:
         content._stream = threaded_stream
-    if options.accel:
-        content.file_response = accel_file_response(options.accel, content.file_response)
     config = functools.partial(uvicorn.Config, http=options.http, loop=options.loop)
     serve.uvicorn = type("uvicorn", (), {"Config": config, "Server": uvicorn.Server})  # type: ignore[assignment]
     settings, origins = load_settings({"port": options.port})
