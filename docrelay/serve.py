@@ -2,6 +2,7 @@
 
 import logging
 import socket
+from typing import Any
 
 import uvicorn
 from sqlalchemy.engine import make_url
@@ -11,6 +12,7 @@ from docrelay.app import build_services, create_app
 from docrelay.config import Settings
 from docrelay.logs import configure
 from docrelay.services import Services
+from docrelay.zerocopy import ZeroCopyProtocol
 
 log = logging.getLogger("docrelay.serve")
 
@@ -83,6 +85,19 @@ def _oauth_hints(services: Services) -> None:
         print("No user can sign in yet: docrelay users add NAME\n", flush=True)
 
 
+def uvicorn_config(app: Any) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,
+        http=ZeroCopyProtocol,  # httptools, and downloads by sendfile (docrelay.zerocopy)
+        loop="asyncio",  # uvloop has no sendfile
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
 def run(settings: Settings, origins: dict[str, str]) -> None:
     configure(settings.log_level)
     sock = _bind(settings.host, settings.port)
@@ -101,12 +116,5 @@ def run(settings: Settings, origins: dict[str, str]) -> None:
         settings.port,
         settings.base_url(),
     )
-    config = uvicorn.Config(
-        app,
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,
-        server_header=False,
-        timeout_graceful_shutdown=10,
-    )
+    config = uvicorn_config(app)
     uvicorn.Server(config).run(sockets=[sock])

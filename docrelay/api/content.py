@@ -4,13 +4,15 @@ import email.utils
 import io
 import os
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
 from typing import BinaryIO
 from urllib.parse import quote
 
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from docrelay import audit
 from docrelay.api.context import Call
@@ -21,11 +23,13 @@ from docrelay.mediatypes import media_type
 from docrelay.services import Services
 from docrelay.store.base import Path
 from docrelay.thumbnails import Thumbnail, box_width
+from docrelay.zerocopy import ZEROCOPY
 
 # What the page cache holds is read in the event loop: a read in a worker thread costs
 # two thread wake-ups, which held 256 KiB reads to 0.6x nginx's speed. At 1 MiB a slow
 # client holds about 4 MiB of memory; larger reads gain nothing (docs/performance.md).
 CHUNK = 1024 * 1024
+SENDFILE_CHUNK = 16 * CHUNK  # a range of the page cache the kernel sends in one go
 _NOWAIT = getattr(os, "RWF_NOWAIT", None)  # Linux: read only what the page cache holds
 _ATTR_CHAR = "!#$&+-.^_`|~"  # RFC 5987 attr-char besides letters and digits
 
@@ -63,17 +67,49 @@ def _cached(descriptor: int, position: int, size: int) -> memoryview | None:
     return memoryview(buffer)[:count]
 
 
-async def _stream(handle: BinaryIO, first: int, length: int) -> AsyncIterator[bytes | memoryview]:
+@dataclass(frozen=True)
+class _InCache:
+    """Bytes of the file the page cache holds, for the server to send itself."""
+
+    offset: int
+    count: int
+
+
+def _in_cache(descriptor: int, position: int, size: int) -> bool:
+    """Whether the page cache holds the first and the last page of these bytes (read
+    ahead in order, the pages between are there too, or the kernel reads the few that
+    are not while it sends)."""
+    probe = bytearray(1)
+    try:
+        return all(
+            os.preadv(descriptor, [probe], at, _NOWAIT or 0) == 1
+            for at in (position, position + size - 1)
+        )
+    except OSError:  # EAGAIN: not cached; EOPNOTSUPP: the file system cannot tell
+        return False
+
+
+async def _stream(
+    handle: BinaryIO, first: int, length: int, zero_copy: bool = False
+) -> AsyncGenerator[bytes | memoryview | _InCache]:
     """The bytes ``first`` to ``first + length``: from the page cache at once when they
-    are there, otherwise (and for stores' own file objects) read in a worker thread."""
+    are there (with ``zero_copy``, as ranges for the server to send from the file),
+    otherwise (and for stores' own file objects) read in a worker thread."""
     descriptor = _descriptor(handle)
+    zero_copy = zero_copy and descriptor is not None
     try:
         if first and descriptor is None:
             await anyio.to_thread.run_sync(handle.seek, first)
         position, remaining = first, length
         while remaining > 0:
-            size = min(CHUNK, remaining)
+            size = min(SENDFILE_CHUNK if zero_copy else CHUNK, remaining)
             chunk: bytes | memoryview | None
+            if zero_copy and descriptor is not None and _in_cache(descriptor, position, size):
+                position += size
+                remaining -= size
+                yield _InCache(position - size, size)
+                continue
+            size = min(CHUNK, size)
             if descriptor is None:
                 chunk = await anyio.to_thread.run_sync(handle.read, size)
             else:
@@ -86,7 +122,44 @@ async def _stream(handle: BinaryIO, first: int, length: int) -> AsyncIterator[by
             remaining -= len(chunk)
             yield chunk
     finally:
-        await anyio.to_thread.run_sync(handle.close)
+        with anyio.CancelScope(shield=True):  # also when the client left (a cancellation)
+            await anyio.to_thread.run_sync(handle.close)
+
+
+class FileBytes(StreamingResponse):
+    """A file's bytes, sent by the kernel (``sendfile``) where the server offers the ASGI
+    zero-copy send (docrelay.zerocopy) and the page cache holds them, and otherwise as
+    chunks read by docrelay."""
+
+    def __init__(
+        self, handle: BinaryIO, first: int, length: int, status_code: int, headers: dict[str, str]
+    ) -> None:
+        super().__init__([], status_code=status_code, headers=headers)
+        self._file = (handle, first, length)
+        self._parts: AsyncGenerator[bytes | memoryview | _InCache] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handle, first, length = self._file
+        zero_copy = ZEROCOPY in scope.get("extensions", {})
+        self._parts = _stream(handle, first, length, zero_copy)
+        await super().__call__(scope, receive, send)
+
+    async def stream_response(self, send: Send) -> None:
+        handle = self._file[0]
+        assert self._parts is not None
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        try:
+            async for part in self._parts:
+                if isinstance(part, _InCache):
+                    message = {"file": handle, "offset": part.offset, "count": part.count}
+                    await send({"type": ZEROCOPY, **message, "more_body": True})
+                else:
+                    await send({"type": "http.response.body", "body": part, "more_body": True})
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        finally:
+            await self._parts.aclose()  # closes the file, also when the client left
 
 
 async def file_response(services: Services, request: Request, item: Item, path: Path) -> Response:
@@ -126,7 +199,7 @@ async def file_response(services: Services, request: Request, item: Item, path: 
     if request.method == "HEAD":
         return Response(status_code=status, headers=headers)
     handle = await anyio.to_thread.run_sync(services.store.open_read, path)
-    return StreamingResponse(_stream(handle, first, length), status_code=status, headers=headers)
+    return FileBytes(handle, first, length, status, headers)
 
 
 def _sent_by_nginx(location: str, item: Item, path: Path) -> Response:
