@@ -102,12 +102,18 @@ def paired(speeds: dict[str, list[float]], name: str, baseline: str) -> float:
 def variants(servers: Servers, root: Path, name: str, rounds: int, nginx: Contender) -> None:
     launcher = [str(VENV_BIN / "python"), str(Path(__file__).with_name("serve_variant.py"))]
     trials = {
+        "1 MiB reads from the page cache, no sendfile (uvloop)": ["--loop", "uvloop"],
+        "4 MiB reads from the page cache, no sendfile (uvloop)": [
+            *("--loop", "uvloop", "--chunk", str(4 * 1024 * 1024)),
+        ],
+        "uvicorn's httptools protocol, asyncio, no sendfile": [
+            *("--http", "httptools", "--loop", "asyncio"),
+        ],
         "h11 + asyncio (pure Python)": ["--http", "h11", "--loop", "asyncio"],
-        "httptools + asyncio": ["--http", "httptools", "--loop", "asyncio"],
-        "h11 + uvloop": ["--http", "h11", "--loop", "uvloop"],
-        "256 KiB reads, each in a thread (first)": ["--thread-reads", "--chunk", "262144"],
-        "1 MiB reads, each in a thread (before)": ["--thread-reads"],
-        "4 MiB reads, page cache in the loop": ["--chunk", str(4 * 1024 * 1024)],
+        "1 MiB reads, each in a thread": ["--thread-reads", "--loop", "uvloop"],
+        "256 KiB reads, each in a thread (first)": [
+            *("--thread-reads", "--chunk", "262144", "--loop", "uvloop"),
+        ],
     }
     print("\n  docrelay variants (bench/serve_variant.py), each against nginx in turn:")
     for label, arguments in trials.items():

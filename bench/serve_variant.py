@@ -6,15 +6,17 @@
 Settings come from ``DOCRELAY_*`` as for ``docrelay serve``, and the server is started by
 docrelay's own ``docrelay.serve.run``; only the named knob differs:
 
-- ``--http``/``--loop`` choose uvicorn's HTTP parser and event loop (``docrelay serve``
-  leaves both on ``auto``: httptools and uvloop when installed, as with uvicorn[standard]);
+- ``--http``/``--loop`` choose uvicorn's HTTP parser and event loop instead of what
+  ``docrelay serve`` runs: its httptools protocol with zero-copy sends
+  (docrelay.zerocopy) on asyncio's loop; ``--loop uvloop`` keeps that protocol, which
+  then copies every byte through Python (uvloop has no sendfile);
 - ``--chunk`` sets the read size of ``/download`` (``docrelay.api.content.CHUNK``);
 - ``--thread-reads`` reads every chunk in a worker thread, as docrelay did before it
-  read what the page cache holds in the event loop.
+  read what the page cache holds in the event loop (and no sendfile).
 """
 
 import argparse
-import functools
+from typing import Any
 
 import uvicorn
 
@@ -23,7 +25,7 @@ from docrelay.api import content
 from docrelay.config import load_settings
 
 
-async def threaded_stream(handle, first, length):  # type: ignore[no-untyped-def]
+async def threaded_stream(handle, first, length, zero_copy=False):  # type: ignore[no-untyped-def]
     """docrelay's ``_stream`` before reads from the page cache: every read in a worker
     thread."""
     import anyio.to_thread
@@ -54,7 +56,14 @@ def main() -> None:
         content.CHUNK = options.chunk
     if options.thread_reads:
         content._stream = threaded_stream
-    config = functools.partial(uvicorn.Config, http=options.http, loop=options.loop)
+
+    def config(*arguments: Any, **keywords: Any) -> uvicorn.Config:
+        if options.http != "auto":
+            keywords["http"] = options.http
+        if options.loop != "auto":
+            keywords["loop"] = options.loop
+        return uvicorn.Config(*arguments, **keywords)
+
     serve.uvicorn = type("uvicorn", (), {"Config": config, "Server": uvicorn.Server})  # type: ignore[assignment]
     settings, origins = load_settings({"port": options.port})
     serve.run(settings, origins)
