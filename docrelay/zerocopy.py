@@ -15,6 +15,7 @@ as before, so that a cold file never holds up the event loop.
 """
 
 import asyncio
+import socket
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
@@ -65,6 +66,15 @@ class ZeroCopyCycle(RequestResponseCycle):
 
 class ZeroCopyProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, offering ``http.response.zerocopysend``."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        # uvloop turns Nagle's algorithm off on every TCP connection; asyncio's loop only on
+        # sockets made with IPPROTO_TCP. With it on, a small body written after its headers
+        # waits for the client's delayed ACK: 40 ms for a warm thumbnail.
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()

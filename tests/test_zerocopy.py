@@ -123,6 +123,15 @@ def test_the_kernel_sends_what_the_page_cache_holds(
         assert head.content == b"" and head.headers["content-length"] == str(len(content))
 
 
+def test_small_answers_are_not_held_back_by_nagle(served: tuple[Running, Path]) -> None:
+    running, _root = served
+    with httpx.Client(timeout=60) as http:
+        assert http.get(f"{running.url}/healthz").status_code == 200
+        [connection] = running.server.server_state.connections
+        sock = connection.transport.get_extra_info("socket")  # type: ignore[attr-defined]
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+
+
 def _evict(path: Path, offset: int = 0, length: int = 0) -> None:
     with open(path, "rb+") as handle:
         os.fsync(handle.fileno())
