@@ -1,22 +1,16 @@
 """Shared fixtures: a docrelay app on a temporary folder, called in-process through httpx."""
 
-import os
-import re
-import signal
-import subprocess
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from pgdb import database_url_for, postgres_catalog_of_test, postgres_catalogs  # noqa: F401
 from starlette.testclient import TestClient
 
 from docrelay.app import create_app
 from docrelay.config import Settings
+from docrelay.testing import ServeProcess
 
 API_KEY = "test-key-0123456789"
 USER = "ada@example.com"
@@ -95,97 +89,8 @@ def wf(client: TestClient, settings: Settings) -> Workfront:
 
 # --- the real server, started as a subprocess on a free port ------------------------------
 
-DOCRELAY = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "docrelay"
-_LISTENING = re.compile(r"Listening on http://127\.0\.0\.1:(\d+)")
-
-
-class Server:
-    """``docrelay serve`` in a subprocess; its output is drained by threads as it comes."""
-
-    def __init__(
-        self, root: Path | str, data_dir: Path, env: dict[str, str], port: int = 0
-    ) -> None:
-        self.root = root
-        self.stdout: list[str] = []
-        self.stderr: list[str] = []
-        self.process = subprocess.Popen(
-            [
-                str(DOCRELAY),
-                "serve",
-                "--root",
-                str(root),
-                "--port",
-                str(port),
-                "--host",
-                "127.0.0.1",
-            ],
-            env={**os.environ, "DOCRELAY_DATA_DIR": str(data_dir), **env},
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self._drains = [
-            threading.Thread(target=self._drain, args=(stream, lines), daemon=True)
-            for stream, lines in (
-                (self.process.stdout, self.stdout),
-                (self.process.stderr, self.stderr),
-            )
-        ]
-        for drain in self._drains:
-            drain.start()
-        self.port = self._wait_for_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._wait_until_healthy()
-
-    @staticmethod
-    def _drain(stream: Any, lines: list[str]) -> None:
-        for line in stream:
-            lines.append(line)
-        stream.close()
-
-    def _wait_for_port(self, timeout: float = 20) -> int:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.stderr):
-                found = _LISTENING.search(line)
-                if found:
-                    return int(found.group(1))
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.02)
-        self.stop()
-        raise AssertionError("docrelay did not start:\n" + "".join(self.stderr))
-
-    def _wait_until_healthy(self, timeout: float = 20) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        self.stop()
-        raise AssertionError("docrelay never answered /healthz:\n" + "".join(self.stderr))
-
-    def _finish(self) -> None:
-        self.process.wait(timeout=15)
-        for drain in self._drains:
-            drain.join(timeout=5)
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it does not end; waits for the output to be read."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self._finish()
-
-    def kill(self) -> None:
-        self.process.send_signal(signal.SIGKILL)
-        self._finish()
+#: ``docrelay serve`` in a subprocess on 127.0.0.1 and a free port (docrelay/testing.py)
+Server = ServeProcess
 
 
 @pytest.fixture
