@@ -17,6 +17,11 @@ on the folder does not see:
 
 Watches are few (``limit``, the most recently listed folders) and the events are read,
 without waiting, when a stamp is asked for.
+
+Known gap: a file that gets its second name (a hard link elsewhere) after the listing was
+taken is not among the children checked every time, and a write through that name raises
+no event here; docrelay/catalog/listings.py lists such a folder again after
+``TRUST_SECONDS`` at the latest.
 """
 
 import contextlib
