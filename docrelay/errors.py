@@ -53,3 +53,9 @@ class StoreUnavailable(DocrelayError):
 
 class InvalidName(BadRequest):
     """A name that SPEC.md §6 or the store refuses."""
+
+
+class CutShort(Exception):
+    """A download's file ended before the length its headers promised (it shrank while it
+    was sent): the connection is closed, which tells the client. Logged as a warning, not
+    as uvicorn's "Exception in ASGI application" (docrelay.logs)."""

@@ -7,6 +7,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from docrelay.errors import CutShort
+
 access_log = logging.getLogger("docrelay.access")
 
 
@@ -17,6 +19,20 @@ def configure(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    uvicorn_errors = logging.getLogger("uvicorn.error")
+    if not any(isinstance(known, _NotCutShort) for known in uvicorn_errors.filters):
+        uvicorn_errors.addFilter(_NotCutShort())
+
+
+class _NotCutShort(logging.Filter):
+    """Leaves out uvicorn's report of a download ended by ``CutShort`` (docrelay has
+    logged it as a warning)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        while isinstance(error, BaseExceptionGroup) and len(error.exceptions) == 1:
+            error = error.exceptions[0]
+        return not isinstance(error, CutShort)
 
 
 class AccessLog:

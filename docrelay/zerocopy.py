@@ -15,12 +15,14 @@ as before, so that a cold file never holds up the event loop.
 """
 
 import asyncio
+import logging
 import socket
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 ZEROCOPY = "http.response.zerocopysend"
+log = logging.getLogger("docrelay.api")
 
 
 class ZeroCopyCycle(RequestResponseCycle):
@@ -50,7 +52,7 @@ class ZeroCopyCycle(RequestResponseCycle):
         try:
             sent = await loop.sendfile(self.transport, message["file"], offset, count)
         except OSError:  # the client left while the kernel sent
-            self.transport.close()
+            self._abort()
             return
         except RuntimeError:
             if not self.transport.is_closing():
@@ -58,10 +60,19 @@ class ZeroCopyCycle(RequestResponseCycle):
             return  # "Transport is closing": it left while the sends waited their turn
         self.expected_content_length -= sent
         if sent != count:  # the file was cut short meanwhile: the length was a promise
-            self.transport.close()
+            log.warning(
+                "A download ended %d bytes early: its file shrank while it was sent",
+                self.expected_content_length,
+            )
+            self._abort()
             return
         if not message.get("more_body", False):
             await super().send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    def _abort(self) -> None:
+        """Close the connection; what the app still sends goes nowhere."""
+        self.transport.close()
+        self.disconnected = True
 
 
 class ZeroCopyProtocol(HttpToolsProtocol):

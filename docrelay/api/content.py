@@ -2,6 +2,7 @@
 
 import email.utils
 import io
+import logging
 import os
 import unicodedata
 from collections.abc import AsyncGenerator
@@ -18,7 +19,7 @@ from docrelay import audit
 from docrelay.api.context import Call
 from docrelay.api.ranges import byte_range, not_modified, quoted_etag
 from docrelay.catalog.items import PENDING, Item
-from docrelay.errors import BadRequest, NotFound
+from docrelay.errors import BadRequest, CutShort, NotFound
 from docrelay.mediatypes import media_type
 from docrelay.services import Services
 from docrelay.store.base import Path
@@ -28,6 +29,8 @@ from docrelay.zerocopy import ZEROCOPY
 # What the page cache holds is read in the event loop: a read in a worker thread costs
 # two thread wake-ups, which held 256 KiB reads to 0.6x nginx's speed. At 1 MiB a slow
 # client holds about 4 MiB of memory; larger reads gain nothing (docs/performance.md).
+log = logging.getLogger("docrelay.api")
+
 CHUNK = 1024 * 1024
 SENDFILE_CHUNK = 16 * CHUNK  # a range of the page cache the kernel sends in one go
 _NOWAIT = getattr(os, "RWF_NOWAIT", None)  # Linux: read only what the page cache holds
@@ -117,7 +120,11 @@ async def _stream(
                 if chunk is None:
                     chunk = await anyio.to_thread.run_sync(os.pread, descriptor, size, position)
             if not chunk:
-                break
+                log.warning(
+                    "A download ended %d bytes early: its file shrank while it was sent",
+                    remaining,
+                )
+                raise CutShort  # the connection is closed: the client sees the length short
             position += len(chunk)
             remaining -= len(chunk)
             yield chunk
