@@ -6,6 +6,14 @@ import re
 from docrelay.errors import RangeNotSatisfiable
 
 _SINGLE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_BEYOND = 10**19  # more bytes than any file has: what a longer number stands for
+
+
+def _position(digits: str) -> int:
+    """A range's byte position; one of more than 19 digits is beyond every file (and
+    int() refuses 4 300 digits)."""
+    digits = digits.lstrip("0") or "0"
+    return _BEYOND if len(digits) > 19 else int(digits)
 
 
 def quoted_etag(etag: str) -> str:
@@ -24,7 +32,7 @@ def not_modified(headers: dict[str, str], etag: str, mtime_seconds: int) -> bool
     if if_modified_since:
         try:
             since = email.utils.parsedate_to_datetime(if_modified_since)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # e.g. a year of twenty digits
             return False
         if since.tzinfo is None:
             return False
@@ -51,14 +59,14 @@ def byte_range(headers: dict[str, str], size: int, etag: str, mtime: str) -> tup
     if not first_text and not last_text:
         return None
     if not first_text:
-        suffix = int(last_text)
+        suffix = _position(last_text)
         if suffix == 0 or size == 0:
             raise RangeNotSatisfiable("The range asks for no bytes of the file.", size)
         return max(size - suffix, 0), size - 1
-    first = int(first_text)
-    if last_text and int(last_text) < first:
+    first = _position(first_text)
+    if last_text and _position(last_text) < first:
         return None  # malformed: the whole file
-    last = int(last_text) if last_text else size - 1
+    last = _position(last_text) if last_text else size - 1
     if first >= size:
         raise RangeNotSatisfiable("The range starts beyond the end of the file.", size)
     return first, min(last, size - 1)

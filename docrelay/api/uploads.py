@@ -115,7 +115,8 @@ def declared_length(header: str | None, limit: int, reject: Callable[[str], Exce
     """Refuse early a body whose declared length passes the limit."""
     if header is None:
         return
-    if not header.strip().isdecimal():
+    digits = header.strip().lstrip("0") or "0"
+    if not digits.isdecimal() or not digits.isascii():
         raise reject("The Content-Length header is not a number.")
-    if int(header) > limit:
+    if len(digits) > len(str(limit)) or int(digits) > limit:  # int() refuses 4 300 digits
         raise TooLarge(f"The upload is larger than the limit of {limit} bytes.")

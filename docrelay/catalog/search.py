@@ -17,16 +17,18 @@ from sqlalchemy import ColumnElement, Connection, Select, case, func, literal, s
 
 from docrelay.catalog.items import PRESENT, Item
 from docrelay.catalog.schema import items
+from docrelay.errors import BadRequest
 from docrelay.names import folded
 
 DEFAULT_LIMIT = 200
+MAX_WORDS = 32  # each word is a condition; SQLite refuses a query a thousand deep
 _TRIGRAM = 3
 
 
 def query_words(query: str | None) -> tuple[str, list[str]]:
     """The folded query and its words; no words for an empty or white-space query."""
     whole = folded(query or "")
-    return whole, [word for word in whole.split(" ") if word]
+    return whole, list(dict.fromkeys(word for word in whole.split(" ") if word))
 
 
 def _phrase(word: str) -> str:
@@ -62,6 +64,8 @@ def search_statement(
     """The query ``search`` runs on the ``dialect`` (``sqlite``, ``postgresql``); None when
     the query has no words."""
     whole, words = query_words(query)
+    if len(words) > MAX_WORDS:
+        raise BadRequest(f"The query has more than {MAX_WORDS} different words.")
     if not words or "\x00" in whole:  # no name holds U+0000 (SPEC §6, and no file system)
         return None
     statement = _ranked(select(items), whole)
