@@ -91,27 +91,47 @@ class Crawler:
             log.debug("The crawler lease was not released; it expires by itself", exc_info=True)
 
     def _watch_loop(self, root: FsPath, prefix: Path) -> None:
+        """Follow file events, and follow them again when the watch fails (watchfiles
+        stops on, e.g., an event for a name that is not UTF-8), waiting longer each time
+        it fails soon after it started, up to a minute."""
+        pause = 1.0
+        while not self.stop_event.is_set():
+            started = time.monotonic()
+            try:
+                self._watch(root, prefix)
+            except Exception as error:
+                if time.monotonic() - started > 60:
+                    pause = 1.0
+                log.warning(
+                    "File events stopped (%s: %s); following them again in %gs",
+                    type(error).__name__,
+                    error,
+                    pause,
+                )
+                self.stop_event.wait(pause)
+                pause = min(pause * 2, 60.0)
+            else:
+                return  # stopped
+
+    def _watch(self, root: FsPath, prefix: Path) -> None:
         import watchfiles
 
         watching = False
-        try:
-            for changes in watchfiles.watch(
-                root,
-                stop_event=self.stop_event,
-                debounce=300,
-                step=100,
-                raise_interrupt=False,
-                ignore_permission_denied=True,
-                watch_filter=_not_internal,
-                yield_on_timeout=True,  # an empty first yield says the watch is in place
-                rust_timeout=1000,
-            ):
-                if not watching:
-                    watching = True
-                    log.info("Following file events under %s", root)
-                self._changed(root, prefix, changes)
-        except Exception:
-            log.exception("File events stopped; changes are caught by the crawl only")
+        for changes in watchfiles.watch(
+            root,
+            stop_event=self.stop_event,
+            debounce=300,
+            step=100,
+            raise_interrupt=False,
+            ignore_permission_denied=True,
+            watch_filter=_not_internal,
+            yield_on_timeout=True,  # an empty first yield says the watch is in place
+            rust_timeout=1000,
+        ):
+            if not watching:
+                watching = True
+                log.info("Following file events under %s", root)
+            self._changed(root, prefix, changes)
 
     def _changed(self, root: FsPath, prefix: Path, changes: Iterable[tuple[object, str]]) -> None:
         """Reconcile the folders that changed. A new folder is walked whole: what was

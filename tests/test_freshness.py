@@ -253,3 +253,25 @@ def test_changes_on_disk_reach_search_within_10_seconds(
     (root / "new-folder" / "giraffe.txt").unlink()
     _found, took = search_until(server, "giraffe", lambda found: found == [])
     assert took < 10
+
+
+@pytest.mark.server
+def test_file_events_go_on_after_a_name_watchfiles_cannot_decode(
+    start_server: Callable[..., Server], tmp_path: Path
+) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    server = start_server(
+        root, tmp_path / "data", DOCRELAY_API_KEY=API_KEY, DOCRELAY_CRAWL_INTERVAL="0"
+    )
+    deadline = time.monotonic() + 15
+    while not any("Following file events" in line for line in server.stderr):
+        assert time.monotonic() < deadline, "the watcher never started:\n" + "".join(server.stderr)
+        time.sleep(0.1)
+    # anyone who can write to the share can make a name that is not UTF-8
+    (root / os.fsdecode(b"bad-\xff-name.txt")).write_bytes(b"x")
+    time.sleep(1.5)  # its event reaches the watcher, which stops and starts again
+    (root / "after-the-bad-name.txt").write_bytes(b"y")
+    found, _took = search_until(server, "after-the-bad", lambda found: len(found) == 1, limit=20)
+    assert found[0]["title"] == "after-the-bad-name.txt"
+    assert server.alive()
