@@ -159,6 +159,37 @@ def test_a_file_written_through_another_name_is_seen(wf: Workfront, tmp_path: Pa
     assert listed(wf, folder_id, "link.txt")["size"] == os.stat(elsewhere / "target.txt").st_size
 
 
+def test_a_link_whose_chain_is_pointed_elsewhere_is_seen(wf: Workfront, tmp_path: Path) -> None:
+    folder_id, path = kept_folder(wf, {"a.txt": b"a"})
+    (wf.root / "x").mkdir()
+    (wf.root / "x" / "file").write_bytes(b"same")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    os.link(wf.root / "x" / "file", outside / "file")  # the same inode, outside the root
+    os.symlink("x", wf.root / "dlink")
+    os.symlink("../dlink/file", path / "via")
+    assert [item["title"] for item in wf.files(folder_id)] == ["a.txt", "via"]
+    wf.files(folder_id)
+    os.unlink(wf.root / "dlink")
+    os.symlink(outside, wf.root / "dlink")  # "via" now leads out of the root
+    assert [item["title"] for item in wf.files(folder_id)] == ["a.txt"]
+    os.unlink(wf.root / "dlink")
+    os.symlink("x", wf.root / "dlink")
+    [via] = [item for item in wf.files(folder_id) if item["title"] == "via"]
+    assert wf.metadata(via["id"])["size"] == 4
+
+
+def test_an_item_found_gone_leaves_the_kept_listing(wf: Workfront, tmp_path: Path) -> None:
+    folder_id, path = kept_folder(wf, {"a.txt": b"a"})
+    (tmp_path / "target.txt").write_bytes(b"t")
+    os.symlink(wf.root / "x.txt", path / "link.txt")  # broken: not listed
+    (wf.root / "x.txt").write_bytes(b"x")  # now it leads to a file in the root
+    [link] = [item for item in wf.files(folder_id) if item["title"] == "link.txt"]
+    os.unlink(wf.root / "x.txt")
+    assert wf.get("metadata", params={"id": link["id"]}).status_code == 404
+    assert [item["title"] for item in wf.files(folder_id)] == ["a.txt"]
+
+
 def test_a_folder_replaced_at_its_path_is_listed_anew(wf: Workfront) -> None:
     folder_id, path = kept_folder(wf, {"a.txt": b"a"})
     shutil.rmtree(path)

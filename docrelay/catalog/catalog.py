@@ -231,6 +231,7 @@ class Catalog:
             return item
         with self.db.write() as connection:
             connection.execute(update(items).where(items.c.pk == item.pk).values(**columns))
+            reconcile.touch(connection, item.parent_pk)  # a kept listing of it is stale
             refreshed = self._row(connection, pk=item.pk)
         assert refreshed is not None
         return refreshed
@@ -253,6 +254,7 @@ class Catalog:
             except NotFound:
                 return False  # an ancestor is gone: marking it covered this item
             reconcile.mark_gone(connection, [item], time.time())
+            reconcile.touch(connection, item.parent_pk)  # a kept listing of it is stale
         return True
 
     def by_workfront_document(self, document_id: str) -> Item:

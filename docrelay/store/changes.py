@@ -108,11 +108,24 @@ def file_systems() -> dict[int, str]:
 
 
 def _recheck_key(path: str) -> Hashable:
+    """What a child that file events may not tell of is now: for a link, also where it
+    leads (a link further along its chain can be pointed elsewhere)."""
     try:
-        info = os.stat(path)
+        own = os.lstat(path)
+        target = os.stat(path) if stat_module.S_ISLNK(own.st_mode) else own
+        leads = os.path.realpath(path) if stat_module.S_ISLNK(own.st_mode) else None
     except OSError as error:
         return error.errno
-    return (info.st_ino, info.st_dev, info.st_size, info.st_mtime_ns, info.st_mode)
+    return (
+        leads,
+        own.st_ino,
+        own.st_mtime_ns,
+        target.st_ino,
+        target.st_dev,
+        target.st_size,
+        target.st_mtime_ns,
+        target.st_mode,
+    )
 
 
 class FolderChanges:
