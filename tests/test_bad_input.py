@@ -55,9 +55,12 @@ def test_windows_of_thousands_of_digits_are_400(
     assert parameter in answer.json()["error"]
 
 
-def test_leading_zeros_are_still_numbers(wf: Workfront) -> None:
+def test_leading_zeros_are_still_numbers_and_empty_is_none(wf: Workfront) -> None:
     _file(wf)
     assert [item["title"] for item in wf.files("/", max="0001", offset="000")] == ["ten.txt"]
+    for empty in ("", " ", "0x1", "-0"):
+        answer = wf.get("files", params={"parentId": "/", "offset": empty})
+        assert answer.status_code == 400, repr(empty)
 
 
 def test_a_query_of_too_many_words_is_400_and_repeats_count_once(wf: Workfront) -> None:
@@ -75,6 +78,8 @@ def test_declared_lengths_of_thousands_of_digits() -> None:
     with pytest.raises(BadRequest):
         declared_length("١٢", 10**10, BadRequest)  # digits, but not ASCII ones
     declared_length("0" * 50 + "12", 10**10, BadRequest)
+    with pytest.raises(BadRequest):
+        declared_length("", 10**10, BadRequest)
 
 
 # --- a file that shrinks while it is sent, on a real server ----------------------------------

@@ -91,11 +91,12 @@ class Params:
         raw = self.get(name)
         if raw is None:
             return None
-        text = raw.strip().lstrip("0") or "0"
+        text = raw.strip()
+        digits = text.lstrip("0") or "0"
         # more digits than ``high`` has cannot be in range (and int() refuses 4 300 digits)
-        if not text.isdecimal() or not text.isascii() or len(text) > len(str(high)):
+        if not text.isdecimal() or not text.isascii() or len(digits) > len(str(high)):
             raise BadRequest(f"The parameter {name!r} must be a whole number from {low} to {high}.")
-        value = int(text)
+        value = int(digits)
         if not low <= value <= high:
             raise BadRequest(f"The parameter {name!r} must be a whole number from {low} to {high}.")
         return value

@@ -115,8 +115,9 @@ def declared_length(header: str | None, limit: int, reject: Callable[[str], Exce
     """Refuse early a body whose declared length passes the limit."""
     if header is None:
         return
-    digits = header.strip().lstrip("0") or "0"
-    if not digits.isdecimal() or not digits.isascii():
+    text = header.strip()
+    if not text.isdecimal() or not text.isascii():
         raise reject("The Content-Length header is not a number.")
+    digits = text.lstrip("0") or "0"
     if len(digits) > len(str(limit)) or int(digits) > limit:  # int() refuses 4 300 digits
         raise TooLarge(f"The upload is larger than the limit of {limit} bytes.")
