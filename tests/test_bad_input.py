@@ -11,9 +11,11 @@ import httpx
 import pytest
 from conftest import API_KEY, Server, Workfront
 
+from docrelay.api.ranges import byte_range
 from docrelay.api.uploads import declared_length
 from docrelay.catalog.search import MAX_WORDS
 from docrelay.errors import BadRequest, TooLarge
+from docrelay.numbers import decimal
 
 HUGE = "9" * 5000  # int() refuses more than 4 300 digits
 
@@ -122,3 +124,20 @@ def test_a_file_that_shrinks_mid_download_closes_the_connection_quietly(
     log = "".join(server.stderr)
     assert "Traceback" not in log and "Exception in ASGI application" not in log, log
     assert httpx.get(f"{server.url}/healthz", timeout=10).status_code == 200
+
+
+def test_decimal_reads_ascii_digits_and_caps_what_is_larger() -> None:
+    assert decimal("0", 10) == 0
+    assert decimal("007", 10) == 7
+    assert decimal("10", 10) == 10
+    assert decimal("11", 10) == 11  # ceiling + 1: too large, whatever the value
+    assert decimal(HUGE, 10) == 11
+    assert decimal("0" * 5000 + "3", 10) == 3
+    for not_a_number in ("", " 1", "1 ", "+1", "-1", "1.0", "1e3", "٣", "１", "0x1"):
+        assert decimal(not_a_number, 10) is None, not_a_number
+
+
+def test_a_range_in_digits_of_another_script_gives_the_whole_file() -> None:
+    # HTTP carries no such header from httpx; the parser sees it only from other clients
+    assert byte_range({"range": "bytes=١-٢"}, 10, "etag", "date") is None
+    assert byte_range({"range": "bytes=1-2"}, 10, "etag", "date") == (1, 2)

@@ -5,6 +5,7 @@ from urllib.parse import unquote_to_bytes
 from starlette.requests import Request
 
 from docrelay.errors import BadRequest, TooLarge
+from docrelay.numbers import decimal
 
 FORM = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 1024 * 1024
@@ -91,13 +92,8 @@ class Params:
         raw = self.get(name)
         if raw is None:
             return None
-        text = raw.strip()
-        digits = text.lstrip("0") or "0"
-        # more digits than ``high`` has cannot be in range (and int() refuses 4 300 digits)
-        if not text.isdecimal() or not text.isascii() or len(digits) > len(str(high)):
-            raise BadRequest(f"The parameter {name!r} must be a whole number from {low} to {high}.")
-        value = int(digits)
-        if not low <= value <= high:
+        value = decimal(raw.strip(), high)
+        if value is None or not low <= value <= high:
             raise BadRequest(f"The parameter {name!r} must be a whole number from {low} to {high}.")
         return value
 

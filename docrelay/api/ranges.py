@@ -4,16 +4,17 @@ import email.utils
 import re
 
 from docrelay.errors import RangeNotSatisfiable
+from docrelay.numbers import decimal
 
-_SINGLE = re.compile(r"^bytes=(\d*)-(\d*)$")
-_BEYOND = 10**19  # more bytes than any file has: what a longer number stands for
+_SINGLE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")  # ASCII digits, not \d's of every script
+_BEYOND = 10**19  # more bytes than any file has
 
 
 def _position(digits: str) -> int:
-    """A range's byte position; one of more than 19 digits is beyond every file (and
-    int() refuses 4 300 digits)."""
-    digits = digits.lstrip("0") or "0"
-    return _BEYOND if len(digits) > 19 else int(digits)
+    """A byte position of the header; a number beyond every file stands as ``_BEYOND + 1``."""
+    value = decimal(digits, _BEYOND)
+    assert value is not None  # _SINGLE takes ASCII digits only
+    return value
 
 
 def quoted_etag(etag: str) -> str:

@@ -11,6 +11,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import parse_options_header
 
 from docrelay.errors import BadRequest, TooLarge
+from docrelay.numbers import decimal
 
 BLOCK = 1024 * 1024
 
@@ -115,9 +116,8 @@ def declared_length(header: str | None, limit: int, reject: Callable[[str], Exce
     """Refuse early a body whose declared length passes the limit."""
     if header is None:
         return
-    text = header.strip()
-    if not text.isdecimal() or not text.isascii():
+    length = decimal(header.strip(), limit)
+    if length is None:
         raise reject("The Content-Length header is not a number.")
-    digits = text.lstrip("0") or "0"
-    if len(digits) > len(str(limit)) or int(digits) > limit:  # int() refuses 4 300 digits
+    if length > limit:
         raise TooLarge(f"The upload is larger than the limit of {limit} bytes.")

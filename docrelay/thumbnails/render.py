@@ -16,6 +16,8 @@ from typing import BinaryIO, cast
 
 from PIL import ExifTags, Image, ImageOps
 
+from docrelay.numbers import decimal
+
 DEFAULT_WIDTH = 200
 MIN_WIDTH = 16
 MAX_WIDTH = 1024
@@ -51,14 +53,12 @@ def box_width(raw: str | None) -> int:
         return DEFAULT_WIDTH
     text = raw.strip(" ")
     sign, digits = (text[0], text[1:]) if text[:1] in ("+", "-") else ("", text)
-    if not digits or not (digits.isascii() and digits.isdigit()):
+    value = decimal(digits, MAX_WIDTH)
+    if value is None:
         raise ValueError(f"size must be an integer, not {raw!r}")
-    digits = digits.lstrip("0") or "0"
     if sign == "-":
         return MIN_WIDTH
-    if len(digits) > 6:  # far beyond the limit; also spares int() very long strings
-        return MAX_WIDTH
-    return clamp_width(int(digits))
+    return clamp_width(value)
 
 
 def clamp_width(width: int) -> int:
