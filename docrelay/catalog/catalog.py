@@ -270,7 +270,7 @@ class Catalog:
 
     def children(self, folder_id: str) -> list[Item]:
         """The present children of a folder, reconciled with the store, in listing order."""
-        return self.listing(folder_id).items
+        return list(self.listing(folder_id).items)
 
     def listing(self, folder_id: str) -> Listing:
         """The folder's listing (its present children, in listing order), reconciled with
@@ -288,7 +288,7 @@ class Catalog:
     def reconcile(self, folder: Item, path: Path) -> list[Item]:
         """Bring the folder's catalogued children in step with the store; the present ones,
         in listing order."""
-        return self._listing(folder, path).items
+        return list(self._listing(folder, path).items)
 
     def _listing(self, folder: Item, path: Path) -> Listing:
         """A listing taken while a change was made through docrelay is stale (the change
@@ -327,7 +327,7 @@ class Catalog:
                 generation=generation,
                 stamp=stamp,
                 shape=shape,
-                items=sorted(present, key=Item.sort_key),
+                items=tuple(sorted(present, key=Item.sort_key)),
             )
             self.listings.put(listing)
             return listing

@@ -44,7 +44,7 @@ class Listing:
     generation: int
     stamp: Hashable | None
     shape: Shape
-    items: list[Item]
+    items: tuple[Item, ...]  # shared by every answer made from it: never changed
     listed_at: float = field(default_factory=time.monotonic)
     #: what callers derive from these items (e.g. their JSON), kept as long as they are
     memo: dict[Hashable, Any] = field(default_factory=dict)
