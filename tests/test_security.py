@@ -6,12 +6,10 @@ import email.utils
 import io
 import os
 import re
-import struct
 import threading
 import time
 import unicodedata
 import urllib.parse
-import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 from starlette.testclient import TestClient
+from test_thumbnails import png, png_claiming
 
 from docrelay.app import create_app
 
@@ -533,12 +532,6 @@ EVIL_SVG = (
 EVIL_HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
 
 
-def png(width: int, height: int) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), (220, 20, 20)).save(buffer, "PNG")
-    return buffer.getvalue()
-
-
 def image_size(data: bytes) -> tuple[int, int]:
     with Image.open(io.BytesIO(data)) as image:
         assert image.format in ("PNG", "JPEG")
@@ -592,15 +585,6 @@ def test_thumbnails_of_active_or_mislabelled_content_are_icons(
     assert b"<script" not in response.content and b"<svg" not in response.content
     # an icon is drawn at the box's width; a preview of the 50x30 picture would be 50x30
     assert image_size(response.content)[0] == 200
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A valid 8x8 PNG whose header (and its CRC) claims another size."""
-    data = bytearray(png(8, 8))
-    assert data[12:16] == b"IHDR"
-    data[16:24] = struct.pack(">II", width, height)
-    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
-    return bytes(data)
 
 
 @pytest.mark.parametrize("size", [None, "16", "1024"])
